@@ -1,0 +1,5 @@
+"""Allow ``python -m imagetrust``."""
+
+from imagetrust.cli import main
+
+raise SystemExit(main())

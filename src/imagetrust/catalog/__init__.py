@@ -1,0 +1,1 @@
+"""Stage 4: package inventory — OS and language packages found in the merged file view."""

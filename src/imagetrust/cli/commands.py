@@ -1,0 +1,3 @@
+"""Registers every subcommand module on the group."""
+
+from __future__ import annotations

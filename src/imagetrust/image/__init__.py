@@ -1,0 +1,1 @@
+"""Stage 3: the image model (index → manifest → config → layers) and the layer reader."""

@@ -1,0 +1,1 @@
+"""Stage 2: get bytes — from a registry, a docker-save tarball, an OCI layout or a directory."""

@@ -1,0 +1,41 @@
+"""Suite-wide fixtures: shared test data location and per-test isolated caches.
+
+Nothing here reaches the network: servers the tests need run on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def shared_data_dir() -> Path:
+    """``IMAGETRUST_TEST_DATA`` or ``../shared/data`` next to the checkout."""
+    env = os.environ.get("IMAGETRUST_TEST_DATA")
+    return Path(env) if env else (REPO_ROOT.parent / "shared" / "data")
+
+
+@pytest.fixture(scope="session")
+def test_data() -> Path:
+    """The real public test data; tests that need it skip with the reason when it is absent."""
+    path = shared_data_dir()
+    if not path.is_dir():
+        pytest.skip(f"shared test data not found at {path} (set IMAGETRUST_TEST_DATA)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test gets its own cache and config so no test sees another's state or the user's."""
+    monkeypatch.setenv("IMAGETRUST_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("IMAGETRUST_CONFIG", str(tmp_path / "no-config.toml"))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
+    for name in ("IMAGETRUST_REGISTRY_MIRRORS", "IMAGETRUST_INSECURE_REGISTRIES", "IMAGETRUST_DB",
+                 "IMAGETRUST_PLATFORM", "IMAGETRUST_OFFLINE", "IMAGETRUST_SOURCE", "DOCKER_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    yield
