@@ -39,3 +39,15 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
                  "IMAGETRUST_PLATFORM", "IMAGETRUST_OFFLINE", "IMAGETRUST_SOURCE", "DOCKER_HOST"):
         monkeypatch.delenv(name, raising=False)
     yield
+
+
+@pytest.fixture(scope="session")
+def images() -> object:
+    """Real images built by the suite from Debian packages (debootstrap + umoci + skopeo).
+
+    Built once and cached between runs (see tests/support/images.py); concurrent runs wait on a
+    lock instead of building twice.
+    """
+    from tests.support.images import fixture_images
+
+    return fixture_images()
