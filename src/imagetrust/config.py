@@ -23,8 +23,6 @@ import platformdirs
 from imagetrust.errors import UsageError
 from imagetrust.image.model import DEFAULT_PLATFORM, Platform
 
-_NO_MIRRORS: Mapping[str, tuple[str, ...]] = MappingProxyType({})
-
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -32,7 +30,7 @@ class Settings:
 
     cache_dir: Path
     """Blob cache, vulnerability database and catalog caches live below this directory."""
-    registry_mirrors: Mapping[str, tuple[str, ...]] = field(default=_NO_MIRRORS)
+    registry_mirrors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Registry host → mirror base URLs (``docker.io`` → ``http://127.0.0.1:5000``)."""
     insecure_registries: frozenset[str] = frozenset()
     """Hosts that may be reached over plain HTTP (loopback always may)."""

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Protocol
 
 from imagetrust.image.files import FileRequest, FileTree
-
-_EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +71,7 @@ class Package:
     licenses: tuple[str, ...] = ()
     namespace: str | None = None
     """purl namespace: ``debian``, ``alpine``, maven groupId, npm scope, Go module path prefix."""
-    metadata: Mapping[str, str] = field(default=_EMPTY)
+    metadata: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def introduced_by(self) -> Location | None:

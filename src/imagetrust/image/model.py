@@ -9,12 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any
 
 from imagetrust.errors import UsageError
-
-_EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -56,7 +53,7 @@ class Descriptor:
     digest: str
     size: int
     platform: Platform | None = None
-    annotations: Mapping[str, str] = field(default=_EMPTY)
+    annotations: Mapping[str, str] = field(default_factory=dict)
     artifact_type: str | None = None
 
 
@@ -93,7 +90,7 @@ class ImageConfig:
     labels: Mapping[str, str]
     diff_ids: tuple[str, ...]
     history: tuple[HistoryEntry, ...]
-    raw: Mapping[str, Any] = field(repr=False, compare=False, default=_EMPTY)
+    raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +121,8 @@ class Image:
     """Every platform of the index the image came from (empty when there was no index)."""
     config: ImageConfig
     layers: tuple[Layer, ...]
-    manifest_annotations: Mapping[str, str] = field(default=_EMPTY)
-    index_annotations: Mapping[str, str] = field(default=_EMPTY)
+    manifest_annotations: Mapping[str, str] = field(default_factory=dict)
+    index_annotations: Mapping[str, str] = field(default_factory=dict)
     repo_tags: tuple[str, ...] = ()
     """Tags recorded with the image by an archive/layout/daemon (``debian:12``)."""
     repo_digests: tuple[str, ...] = ()

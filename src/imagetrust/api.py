@@ -1,0 +1,61 @@
+"""The library API: what the CLI calls, and what a user can import.
+
+Each function runs the pipeline up to the stage it needs and returns typed results; nothing here
+prints. Example::
+
+    from imagetrust.api import inspect_image
+    image = inspect_image("postgres:16")
+    print(image.digest, [layer.diff_id for layer in image.layers])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from imagetrust.config import Settings, load_settings
+from imagetrust.image.model import Image, Platform
+from imagetrust.reference import Target, parse_target
+from imagetrust.source.factory import open_source
+from imagetrust.source.interface import ImageSource
+
+
+@dataclass(frozen=True)
+class OpenImage:
+    """An image together with the open source its layers are read from."""
+
+    target: Target
+    image: Image
+    source: ImageSource
+
+
+@contextmanager
+def open_image(
+    target: str | Target,
+    *,
+    settings: Settings | None = None,
+    platform: Platform | None = None,
+) -> Iterator[OpenImage]:
+    """Resolve ``target`` to one platform image; the source stays open inside the block."""
+    parsed = parse_target(target) if isinstance(target, str) else target
+    settings = settings or load_settings()
+    from imagetrust.image.open import open_image as resolve
+
+    source = open_source(parsed, settings)
+    try:
+        image = resolve(source, reference=str(parsed), platform=platform or settings.platform)
+        yield OpenImage(parsed, image, source)
+    finally:
+        source.close()
+
+
+def inspect_image(
+    target: str | Target, *, settings: Settings | None = None, platform: Platform | None = None
+) -> Image:
+    """Manifest, config and layers of one image, from any source, without reading layers."""
+    with open_image(target, settings=settings, platform=platform) as opened:
+        return opened.image
+
+
+__all__ = ["OpenImage", "inspect_image", "open_image"]

@@ -1,0 +1,51 @@
+"""Options shared by several commands, each with its environment variable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def image_options(func: F) -> F:
+    """--platform, --registry-mirror, --insecure-registry."""
+    decorators = [
+        click.option(
+            "--platform",
+            envvar="IMAGETRUST_PLATFORM",
+            metavar="OS/ARCH[/VARIANT]",
+            help="Platform to pick from a multi-platform image (default linux/amd64).",
+        ),
+        click.option(
+            "--registry-mirror",
+            "registry_mirrors",
+            multiple=True,
+            metavar="REGISTRY=URL",
+            help="Fetch REGISTRY's content from URL, keeping the canonical name "
+            "(env IMAGETRUST_REGISTRY_MIRRORS, comma-separated).",
+        ),
+        click.option(
+            "--insecure-registry",
+            "insecure_registries",
+            multiple=True,
+            metavar="HOST[:PORT]",
+            help="Allow plain HTTP to HOST (loopback is always allowed).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(choices),
+        default=default,
+        show_default=True,
+        help="Output format.",
+    )

@@ -1,0 +1,99 @@
+"""``imagetrust inspect`` output: the image model as JSON or a table for people."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from imagetrust.image.model import Image
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def inspect_json(image: Image) -> dict[str, Any]:
+    """The documented JSON shape of ``imagetrust inspect --format json``."""
+    return {
+        "reference": image.reference,
+        "source": image.source_kind,
+        "digest": image.digest,
+        "index_digest": image.index_digest,
+        "media_type": image.media_type,
+        "platform": image.platform.to_json(),
+        "platforms": [p.to_json() for p in image.platforms],
+        "config_digest": image.config.digest,
+        "created": _iso(image.config.created),
+        "user": image.config.user or "",
+        "labels": dict(image.config.labels),
+        "annotations": dict(image.annotations),
+        "repo_tags": list(image.repo_tags),
+        "layers": [
+            {
+                "digest": layer.digest,
+                "diff_id": layer.diff_id,
+                "size": layer.size,
+                "media_type": layer.media_type,
+            }
+            for layer in image.layers
+        ],
+        "history": [
+            {
+                "created": _iso(entry.created),
+                "created_by": entry.created_by,
+                "comment": entry.comment,
+                "empty_layer": entry.empty_layer,
+            }
+            for entry in image.config.history
+        ],
+        "attestations": [a.digest for a in image.attestations],
+    }
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"
+
+
+def render_inspect(image: Image, console: Console) -> None:
+    """A short human summary followed by the layer table."""
+    rows = [
+        ("Reference", image.reference),
+        ("Source", image.source_kind),
+        ("Digest", image.digest or "-"),
+        ("Index digest", image.index_digest or "-"),
+        ("Media type", image.media_type),
+        ("Platform", str(image.platform)),
+        ("Platforms", ", ".join(str(p) for p in image.platforms) or "-"),
+        ("Config", image.config.digest),
+        ("Created", _iso(image.config.created) or "-"),
+        ("User", image.config.user or "(root)"),
+    ]
+    if image.repo_tags:
+        rows.append(("Tags", ", ".join(image.repo_tags)))
+    for key, value in sorted(image.annotations.items()):
+        rows.append((f"Annotation {key}", value))
+    for key, value in sorted(image.config.labels.items()):
+        rows.append((f"Label {key}", value))
+    summary = Table.grid(padding=(0, 2))
+    summary.add_column(style="bold")
+    summary.add_column(overflow="fold")
+    for key, value in rows:
+        summary.add_row(key, value)
+    console.print(summary)
+
+    layers = Table(title=f"{len(image.layers)} layers", title_justify="left")
+    layers.add_column("#", justify="right")
+    layers.add_column("digest", overflow="fold")
+    layers.add_column("diff_id", overflow="fold")
+    layers.add_column("size", justify="right")
+    for layer in image.layers:
+        layers.add_row(str(layer.index), layer.digest, layer.diff_id, _size(layer.size))
+    console.print(layers)
