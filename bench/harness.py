@@ -1,0 +1,95 @@
+"""Shared benchmark harness: run commands alternately, report medians and ratios.
+
+Peak memory comes from ``wait4``'s ``ru_maxrss`` of each child (the whole process, as the OS
+counts it), CPU from its user+system time. Runs alternate between the tools so machine noise
+hits all of them alike. Only 127.0.0.1 is ever contacted by the commands we run.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Sample:
+    wall: float
+    cpu: float
+    peak_rss_mb: float
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    samples: tuple[Sample, ...]
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(s.wall for s in self.samples)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(s.cpu for s in self.samples)
+
+    @property
+    def peak_rss_mb(self) -> float:
+        return statistics.median(s.peak_rss_mb for s in self.samples)
+
+
+def run_once(argv: Sequence[str], env: Mapping[str, str] | None = None) -> Sample:
+    """Run one command to completion; fail loudly if it fails (a benchmark of an error is
+    worthless)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        list(argv),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    proc.returncode = code
+    if code != 0:
+        raise RuntimeError(f"{argv[0]} exited {code}: {stderr.strip()[-500:]}")
+    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+def compare(
+    commands: Mapping[str, Sequence[str]],
+    *,
+    runs: int = 5,
+    warmup: int = 1,
+    env: Mapping[str, str] | None = None,
+) -> list[Result]:
+    """Run each command ``warmup`` times, then ``runs`` rounds alternating between them."""
+    for argv in commands.values():
+        for _ in range(warmup):
+            run_once(argv, env)
+    samples: dict[str, list[Sample]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, argv in commands.items():
+            samples[name].append(run_once(argv, env))
+    return [Result(name, tuple(s)) for name, s in samples.items()]
+
+
+def table(results: Sequence[Result], baseline: str) -> str:
+    """Markdown table with medians and ratios against ``baseline``."""
+    base = next(r for r in results if r.name == baseline)
+    lines = [
+        f"| tool | wall (s) | CPU (s) | peak RSS (MB) | wall vs {baseline} | RSS vs {baseline} |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    lines.extend(
+        f"| {r.name} | {r.wall:.3f} | {r.cpu:.3f} | {r.peak_rss_mb:.0f} | "
+        f"{r.wall / base.wall:.2f}x | {r.peak_rss_mb / base.peak_rss_mb:.2f}x |"
+        for r in results
+    )
+    return "\n".join(lines)
