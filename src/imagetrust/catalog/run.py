@@ -1,0 +1,99 @@
+"""The catalog stage: read every layer once for all catalogers, then inventory the packages.
+
+Each cataloger declares its files up front; the union of those requests goes to the layer reader
+in a single pass, and every cataloger then works on the same merged tree. Packages found twice
+(the same purl, e.g. a database reachable under two paths) are merged, and the output order is
+deterministic so reports and SBOMs diff cleanly between runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from imagetrust.catalog.model import Catalog, Cataloger, CatalogSkip, Location, Package
+from imagetrust.catalog.osrelease import OS_REQUEST, detect_os
+from imagetrust.catalog.registry import default_catalogers
+from imagetrust.errors import ImagetrustError
+from imagetrust.image.files import FileRequest, FileTree
+from imagetrust.image.model import Image
+from imagetrust.source.interface import ImageSource
+
+READER = "reader"
+"""``CatalogSkip.cataloger`` for things the layer reader could not read."""
+
+
+def catalog_image(
+    source: ImageSource,
+    image: Image,
+    *,
+    catalogers: Sequence[Cataloger] | None = None,
+    cache_dir: Path | None = None,
+) -> Catalog:
+    """Inventory ``image``: one pass over its layers, then every cataloger on the merged tree."""
+    from imagetrust.image.reader import read_files  # the image stage's reader, imported late
+
+    chosen = list(catalogers) if catalogers is not None else default_catalogers()
+    files = read_files(source, image, collect_requests(chosen), cache_dir=cache_dir)
+    return catalog_files(files, chosen)
+
+
+def collect_requests(catalogers: Sequence[Cataloger]) -> list[FileRequest]:
+    """OS detection's request plus each cataloger's; a cataloger may offer several through an
+    optional ``requests()`` method (files it wants with different size limits)."""
+    requests = [OS_REQUEST]
+    for cataloger in catalogers:
+        many = getattr(cataloger, "requests", None)
+        requests.extend(many() if callable(many) else (cataloger.request(),))
+    return requests
+
+
+def catalog_files(files: FileTree, catalogers: Sequence[Cataloger]) -> Catalog:
+    """Detect the OS and run ``catalogers`` on an already merged tree."""
+    os_info = detect_os(files)
+    skips = [
+        CatalogSkip(READER, skip.path, _reader_reason(skip.reason, skip.layer_index))
+        for skip in files.skips
+    ]
+    found: list[Package] = []
+    for cataloger in catalogers:
+        try:
+            packages, cataloger_skips = cataloger.catalog(files, os_info)
+        except ImagetrustError as error:
+            skips.append(CatalogSkip(cataloger.name, "", f"cataloger failed: {error}"))
+            continue
+        found.extend(packages)
+        skips.extend(cataloger_skips)
+    return Catalog(
+        os=os_info,
+        packages=tuple(sorted(_merge(found), key=_sort_key)),
+        skips=tuple(sorted(set(skips), key=lambda s: (s.cataloger, s.path, s.reason))),
+    )
+
+
+def _reader_reason(reason: str, layer_index: int | None) -> str:
+    return f"layer {layer_index}: {reason}" if layer_index is not None else reason
+
+
+def _merge(packages: Sequence[Package]) -> list[Package]:
+    """One package per (cataloger, purl); locations of duplicates are united."""
+    merged: dict[tuple[str, str], Package] = {}
+    for package in packages:
+        key = (package.cataloger, package.purl)
+        previous = merged.get(key)
+        if previous is None:
+            merged[key] = package
+            continue
+        locations = _unique(previous.locations + package.locations)
+        licenses = tuple(sorted(set(previous.licenses) | set(package.licenses)))
+        merged[key] = replace(previous, locations=locations, licenses=licenses)
+    return list(merged.values())
+
+
+def _unique(locations: tuple[Location, ...]) -> tuple[Location, ...]:
+    return tuple(sorted(set(locations), key=lambda loc: (loc.layer_index, loc.path)))
+
+
+def _sort_key(package: Package) -> tuple[str, str, str, str, str]:
+    return (package.type, package.name, package.version, package.purl, package.cataloger)
