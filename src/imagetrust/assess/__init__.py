@@ -1,0 +1,1 @@
+"""Stage 6: trust signals — publisher, supported tag, freshness, base image, attestations."""
