@@ -2,4 +2,7 @@
 
 from __future__ import annotations
 
-from imagetrust.cli import inspect_cmd  # noqa: F401
+from imagetrust.cli import (
+    catalog_cmd,  # noqa: F401
+    inspect_cmd,  # noqa: F401
+)

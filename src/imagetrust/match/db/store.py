@@ -1,0 +1,229 @@
+"""Reading the database: the queries matchers and reports run, batched per ecosystem.
+
+One ``SELECT ... WHERE ecosystem = ? AND package IN (json_each(?))`` per ecosystem serves every
+package of an image through the ``affected_lookup`` index, so matching 10,000 packages takes a few
+queries instead of 10,000.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from imagetrust.errors import DatabaseError
+from imagetrust.match.db.status import connect_readonly
+from imagetrust.match.names import normalize_name
+
+
+@dataclass(frozen=True, slots=True)
+class RangeEvent:
+    kind: str  # introduced | fixed | last_affected | limit
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class AffectedRange:
+    type: str  # ECOSYSTEM | SEMVER
+    events: tuple[RangeEvent, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Affected:
+    """One advisory's verdict on one package in one ecosystem, as the feed stated it."""
+
+    source: str
+    ecosystem: str
+    package: str
+    advisory_id: str
+    state: str
+    fixed_version: str | None
+    urgency: str | None
+    nodsa: str | None
+    nodsa_reason: str | None
+    ranges: tuple[AffectedRange, ...]
+    versions: tuple[str, ...]
+    extra: str | None  # JSON text, parsed only by the matcher that needs it
+
+
+@dataclass(frozen=True, slots=True)
+class Advisory:
+    source: str
+    id: str
+    aliases: tuple[str, ...]
+    summary: str | None
+    published: str | None
+    modified: str | None
+    withdrawn: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Severity:
+    source: str
+    advisory_id: str
+    origin: str
+    type: str
+    score: float | None
+    vector: str | None
+    rating: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class KevEntry:
+    cve_id: str
+    vendor: str | None
+    product: str | None
+    name: str | None
+    date_added: str | None
+    due_date: str | None
+    required_action: str | None
+    ransomware: str | None
+    notes: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EpssScore:
+    cve_id: str
+    epss: float
+    percentile: float
+    date: str | None
+
+
+def _ranges(text: str | None) -> tuple[AffectedRange, ...]:
+    if not text:
+        return ()
+    return tuple(
+        AffectedRange(
+            r["type"],
+            tuple(RangeEvent(k, v) for event in r["events"] for k, v in event.items()),
+        )
+        for r in json.loads(text)
+    )
+
+
+class VulnDB:
+    """A read-only handle; safe to keep open while ``db update`` swaps in a new file."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> VulnDB:
+        conn = connect_readonly(path)
+        conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: lookups touch scattered pages
+        return cls(conn, path)
+
+    def __enter__(self) -> VulnDB:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _query(self, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as error:
+            raise DatabaseError(
+                f"reading {self.path} failed ({error})",
+                hint="run `imagetrust db update` to rebuild it",
+            ) from error
+
+    def ecosystems(self) -> list[str]:
+        return [str(r[0]) for r in self._query("SELECT DISTINCT ecosystem FROM affected", ())]
+
+    def affected(self, ecosystem: str, names: Iterable[str]) -> dict[str, list[Affected]]:
+        """Rows for ``names`` (spelled as catalogued; normalised here) keyed by stored name."""
+        wanted = sorted({normalize_name(ecosystem, n) for n in names})
+        rows = self._query(
+            "SELECT source, ecosystem, package, advisory_id, state, fixed_version, urgency, nodsa,"
+            " nodsa_reason, ranges, versions, extra FROM affected"
+            " WHERE ecosystem = ? AND package IN (SELECT value FROM json_each(?))",
+            (ecosystem, json.dumps(wanted)),
+        )
+        found: dict[str, list[Affected]] = defaultdict(list)
+        for r in rows:
+            found[str(r[2])].append(
+                Affected(
+                    str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]),
+                    _opt(r[5]), _opt(r[6]), _opt(r[7]), _opt(r[8]),
+                    _ranges(_opt(r[9])),
+                    tuple(json.loads(str(r[10]))) if r[10] else (),
+                    _opt(r[11]),
+                )
+            )
+        return dict(found)
+
+    def advisories(self, ids: Iterable[str]) -> dict[str, list[Advisory]]:
+        rows = self._query(
+            "SELECT source, id, aliases, summary, published, modified, withdrawn FROM advisories"
+            " WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(set(ids))),),
+        )
+        found: dict[str, list[Advisory]] = defaultdict(list)
+        for r in rows:
+            found[str(r[1])].append(
+                Advisory(
+                    str(r[0]), str(r[1]), tuple(json.loads(str(r[2]))) if r[2] else (),
+                    _opt(r[3]), _opt(r[4]), _opt(r[5]), _opt(r[6]),
+                )
+            )
+        return dict(found)
+
+    def severities(self, ids: Iterable[str]) -> dict[str, list[Severity]]:
+        rows = self._query(
+            "SELECT source, advisory_id, origin, type, score, vector, rating FROM severities"
+            " WHERE advisory_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(set(ids))),),
+        )
+        found: dict[str, list[Severity]] = defaultdict(list)
+        for r in rows:
+            score = r[4]
+            found[str(r[1])].append(
+                Severity(
+                    str(r[0]), str(r[1]), str(r[2]), str(r[3]),
+                    float(score) if isinstance(score, int | float) else None,
+                    _opt(r[5]), _opt(r[6]),
+                )
+            )
+        return dict(found)
+
+    def kev(self, cve_ids: Iterable[str]) -> dict[str, KevEntry]:
+        rows = self._query(
+            "SELECT * FROM kev WHERE cve_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(set(cve_ids))),),
+        )
+        return {str(r[0]): KevEntry(*(_opt(v) for v in r)) for r in rows}  # type: ignore[arg-type]
+
+    def epss(self, cve_ids: Iterable[str]) -> dict[str, EpssScore]:
+        rows = self._query(
+            "SELECT cve_id, epss, percentile, date FROM epss"
+            " WHERE cve_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(set(cve_ids))),),
+        )
+        return {
+            str(r[0]): EpssScore(str(r[0]), float(r[1]), float(r[2]), _opt(r[3]))  # type: ignore[arg-type]
+            for r in rows
+        }
+
+    def nvd_fetched(self, cve_ids: Iterable[str]) -> set[str]:
+        """The CVEs already asked of NVD (found or not)."""
+        rows = self._query(
+            "SELECT cve_id FROM nvd_fetched WHERE cve_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(set(cve_ids))),),
+        )
+        return {str(r[0]) for r in rows}
+
+
+def _opt(value: object) -> str | None:
+    return None if value is None else str(value)

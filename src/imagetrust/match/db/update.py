@@ -1,0 +1,150 @@
+"""``db update``: download the requested feeds conditionally, then rebuild in one atomic swap.
+
+Everything is downloaded before anything is written, and each body is parsed inside the write
+session: a failure anywhere (HTTP 500, truncated gzip, bad JSON, wrong shape) aborts the session
+and the previous database stays exactly as it was.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from imagetrust.match.feeds import FEEDS, resolve_units
+from imagetrust.match.feeds.common import feed_error
+from imagetrust.match.feeds.download import Fetched, fetch, make_client
+from imagetrust.match.feeds.model import FeedData
+
+from .writer import build, touch_in_place, utc_now
+
+# Feeds that are never legitimately empty: an empty body means a broken mirror, not "no CVEs".
+_NEVER_EMPTY = frozenset({"debian-tracker", "osv", "kev", "epss"})
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressEvent:
+    """``phase``: download (``done``/``total`` bytes), unchanged (304), store (rows written)."""
+
+    source: str
+    phase: str
+    done: int = 0
+    total: int | None = None
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOutcome:
+    name: str
+    url: str | None
+    changed: bool
+    record_count: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateResult:
+    db_path: Path
+    outcomes: tuple[FeedOutcome, ...]
+    swapped: bool
+    """True when a new database file replaced the old one (some feed changed)."""
+
+
+def stored_validators(db_path: Path) -> dict[str, tuple[str | None, str | None, str | None]]:
+    """``name → (url, etag, last_modified)`` of the feeds already stored (empty if none)."""
+    if not db_path.is_file():
+        return {}
+    try:
+        conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("SELECT name, url, etag, last_modified FROM feeds").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return {}  # unreadable: fetch everything afresh, the rebuild replaces it
+    return {name: (url, etag, modified) for name, url, etag, modified in rows}
+
+
+def update_feeds(
+    db_path: Path,
+    feeds: Sequence[str],
+    *,
+    base_urls: Mapping[str, str] | None = None,
+    client: httpx.Client | None = None,
+    timeout: float = 60.0,
+    progress: ProgressCallback | None = None,
+    now: str | None = None,
+) -> UpdateResult:
+    """Fetch ``feeds`` (``debian-tracker``, ``alpine-secdb/v3.19``, ``osv/PyPI``, ``kev``, ``epss``)
+    into the database at ``db_path``; ``base_urls`` overrides a feed's server (mirrors, tests)."""
+    units = resolve_units(feeds, dict(base_urls or {}))
+    previous = stored_validators(db_path)
+    fetched: list[Fetched] = []
+    http = client or make_client(timeout)
+    try:
+        for unit in units:
+            url, etag, modified = previous.get(unit.source, (None, None, None))
+            same = url == unit.url
+            report = _byte_reporter(progress, unit.source)
+            result = fetch(
+                http,
+                unit,
+                etag=etag if same else None,
+                last_modified=modified if same else None,
+                progress=report,
+            )
+            if not result.changed and progress is not None:
+                progress(ProgressEvent(unit.source, "unchanged"))
+            fetched.append(result)
+    finally:
+        if client is None:
+            http.close()
+
+    stamp = now or utc_now()
+    outcomes: list[FeedOutcome] = []
+    if not any(f.changed for f in fetched):
+        touch_in_place(db_path, [f.unit.source for f in fetched], stamp)
+        outcomes = [FeedOutcome(f.unit.source, f.unit.url, False, None) for f in fetched]
+        return UpdateResult(db_path, tuple(outcomes), False)
+
+    with build(db_path) as writer:
+        for item in fetched:
+            if item.body is None:
+                writer.touch(item.unit.source, stamp)
+                outcomes.append(FeedOutcome(item.unit.source, item.unit.url, False, None))
+                continue
+            data = _parse(item)
+            writer.apply(
+                data, url=item.unit.url, etag=item.etag, last_modified=item.last_modified,
+                sha256=item.sha256, now=stamp,
+            )
+            if progress is not None:
+                progress(ProgressEvent(item.unit.source, "store", data.record_count))
+            outcomes.append(
+                FeedOutcome(item.unit.source, item.unit.url, True, data.record_count)
+            )
+    return UpdateResult(db_path, tuple(outcomes), True)
+
+
+def _parse(item: Fetched) -> FeedData:
+    assert item.body is not None
+    data = FEEDS[item.unit.feed].parse(item.body, item.unit.source)
+    if data.record_count == 0 and item.unit.feed in _NEVER_EMPTY:
+        raise feed_error(item.unit.source, f"{item.unit.url} contained no records")
+    return data
+
+
+def _byte_reporter(
+    progress: ProgressCallback | None, source: str
+) -> Callable[[int, int | None], None] | None:
+    if progress is None:
+        return None
+
+    def report(done: int, total: int | None) -> None:
+        progress(ProgressEvent(source, "download", done, total))
+
+    return report

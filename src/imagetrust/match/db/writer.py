@@ -1,0 +1,199 @@
+"""Writing the database without ever exposing a half-written one.
+
+Every write session copies the current database (SQLite backup API: a consistent snapshot even
+while scans read it) to a temporary file in the same directory, applies the feeds there with
+journalling off (the file is disposable until it is complete), then commit → fsync → ``os.replace``
+→ fsync of the directory.  A kill at any moment leaves the previous file in place; the orphaned
+temporary file is removed by the next writer, which holds the same lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from imagetrust.errors import DatabaseError
+from imagetrust.match.db import schema
+from imagetrust.match.db.paths import fsync_dir, write_lock
+from imagetrust.match.feeds.model import FeedData
+
+_BULK_ROWS = 20_000  # above this many rows, drop indexes and rebuild them once at the end
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _temp_glob(db_path: Path) -> str:
+    return f".{db_path.name}.*.tmp"
+
+
+class DbWriter:
+    """Applies parsed feeds to the temporary copy; only :func:`build` creates one."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._indexes_dropped = False
+
+    def apply(
+        self,
+        data: FeedData,
+        *,
+        url: str | None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        sha256: str | None = None,
+        now: str | None = None,
+    ) -> None:
+        conn, src = self.conn, data.source
+        bulk = len(data.affected) + len(data.epss) + len(data.severities) > _BULK_ROWS
+        if bulk and not self._indexes_dropped:
+            schema.drop_indexes(conn)
+            self._indexes_dropped = True
+        if data.mode == "replace":
+            for table in ("advisories", "affected", "severities"):
+                conn.execute(f"DELETE FROM {table} WHERE source = ?", (src,))
+            if data.feed == "kev":
+                conn.execute("DELETE FROM kev")
+            if data.feed == "epss":
+                conn.execute("DELETE FROM epss")
+        else:
+            ids = [row.id for row in data.advisories]
+            for chunk in _chunks(ids, 500):
+                marks = ",".join("?" * len(chunk))
+                conn.execute(
+                    f"DELETE FROM severities WHERE source = ? AND advisory_id IN ({marks})",
+                    (src, *chunk),
+                )
+        conn.executemany(
+            "INSERT OR REPLACE INTO advisories VALUES (?,?,?,?,?,?,?,?)",
+            [(src, *row) for row in data.advisories],
+        )
+        conn.executemany(
+            "INSERT INTO affected VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(src, *row) for row in data.affected],
+        )
+        conn.executemany(
+            "INSERT INTO severities VALUES (?,?,?,?,?,?,?)",
+            [(src, *row) for row in data.severities],
+        )
+        conn.executemany("INSERT OR REPLACE INTO kev VALUES (?,?,?,?,?,?,?,?,?)", data.kev)
+        conn.executemany("INSERT OR REPLACE INTO epss VALUES (?,?,?,?)", data.epss)
+        stamp = now or utc_now()
+        record_count = data.record_count
+        if data.mode == "upsert":
+            conn.executemany(
+                "INSERT OR REPLACE INTO nvd_fetched VALUES (?, ?, 1)",
+                [(row.id, stamp) for row in data.advisories],
+            )
+            record_count = conn.execute(
+                "SELECT count(*) FROM advisories WHERE source = ?", (src,)
+            ).fetchone()[0]
+        conn.execute(
+            "INSERT OR REPLACE INTO feeds VALUES (?,?,?,?,?,?,?,?)",
+            (src, data.feed, url, etag, last_modified, stamp, record_count, sha256),
+        )
+
+    def mark_missing_nvd(self, cve_ids: Sequence[str], now: str | None = None) -> None:
+        """Remember CVEs NVD does not know, so the next scan does not ask again."""
+        stamp = now or utc_now()
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO nvd_fetched VALUES (?, ?, 0)", [(c, stamp) for c in cve_ids]
+        )
+
+    def touch(self, source: str, now: str | None = None) -> None:
+        """A 304: the stored rows are current as of now."""
+        self.touch_many([source], now)
+
+    def touch_many(self, sources: Sequence[str], now: str | None = None) -> None:
+        stamp = now or utc_now()
+        self.conn.executemany(
+            "UPDATE feeds SET updated_at = ? WHERE name = ?", [(stamp, s) for s in sources]
+        )
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _copy_previous(db_path: Path, conn: sqlite3.Connection) -> None:
+    """Start from the current database when it is a valid one of this schema; else from empty."""
+    if not db_path.is_file():
+        return
+    try:
+        src = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            if schema.schema_version(src) != schema.SCHEMA_VERSION:
+                return
+            src.backup(conn)
+        finally:
+            src.close()
+    except sqlite3.DatabaseError:
+        return  # corrupt: rebuilding the requested feeds from scratch is the remedy
+
+
+@contextlib.contextmanager
+def build(db_path: Path) -> Iterator[DbWriter]:
+    """Yield a writer on a copy of ``db_path``; on clean exit the copy atomically replaces it."""
+    with write_lock(db_path):
+        for stale in db_path.parent.glob(_temp_glob(db_path)):
+            stale.unlink(missing_ok=True)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{db_path.name}.", suffix=".tmp", dir=db_path.parent
+        )
+        os.close(fd)
+        tmp = Path(tmp_name)
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = sqlite3.connect(tmp, isolation_level=None)
+            _copy_previous(db_path, conn)
+            conn.execute("PRAGMA journal_mode = OFF")
+            conn.execute("PRAGMA synchronous = OFF")
+            schema.create_tables(conn)
+            conn.execute("BEGIN")
+            yield DbWriter(conn)
+            schema.create_indexes(conn)
+            conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('built_at', ?)", (utc_now(),)
+            )
+            conn.execute("COMMIT")
+            conn.close()
+            conn = None
+            with open(tmp, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp, db_path)
+            fsync_dir(db_path.parent)
+        except sqlite3.Error as error:
+            raise DatabaseError(
+                f"writing the vulnerability database failed ({error})",
+                hint=f"the previous {db_path} is unchanged; check free disk space",
+            ) from error
+        finally:
+            if conn is not None:
+                conn.close()
+            tmp.unlink(missing_ok=True)
+
+
+def touch_in_place(db_path: Path, sources: Sequence[str], now: str | None = None) -> None:
+    """Record a check where nothing changed: one small journalled transaction, no copy."""
+    if not sources or not db_path.is_file():
+        return
+    with write_lock(db_path):
+        try:
+            conn = sqlite3.connect(db_path)
+            try:
+                with conn:
+                    DbWriter(conn).touch_many(sources, now)
+            finally:
+                conn.close()
+        except sqlite3.Error as error:
+            raise DatabaseError(
+                f"cannot update {db_path} ({error})",
+                hint="remove it and run `imagetrust db update` again",
+            ) from error
