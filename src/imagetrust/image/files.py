@@ -120,10 +120,13 @@ class FileTree:
         entry = self.get(path)
         if entry is None:
             return None
+        if entry.data is not None:
+            return entry.data
         if entry.kind == "hardlink" and entry.link_target:
+            # The link keeps its content even when a later layer deleted the target path.
             target = self.files.get(entry.link_target)
             return target.data if target else None
-        return entry.data
+        return None
 
     def glob(self, pattern: str) -> Iterator[FileEntry]:
         """Entries whose path matches ``pattern`` (same syntax as :class:`FileRequest`)."""

@@ -1,0 +1,152 @@
+"""Per-layer cache of the reader's output: images sharing a base re-read only their own layers.
+
+A cache file holds one layer's *delta* for one set of requests: the matched entries (with data),
+whiteouts, opaque directories and skips. It is keyed by the layer's blob digest (verified by the
+source on every read, unlike the diff_id, which is only a claim in the config), the diff_id and a
+fingerprint of the requests. Files are written atomically; an unreadable one is ignored.
+
+Format: ``ITLC1\\n``, an 8-byte big-endian header length, a JSON header, then the file contents.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import imagetrust
+from imagetrust.image.files import FileKind, FileRequest
+
+_MAGIC = b"ITLC1\n"
+_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class DeltaEntry:
+    """A matched member of one layer, not yet attributed to a layer index."""
+
+    path: str
+    kind: FileKind
+    size: int
+    mode: int
+    link_target: str | None = None
+    data: bytes | None = None
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LayerDelta:
+    """What one layer contributes to the merged view of the requested paths."""
+
+    entries: tuple[DeltaEntry, ...]
+    whiteouts: tuple[str, ...]
+    opaques: tuple[str, ...]
+    skips: tuple[tuple[str, str], ...]
+
+
+def _want_key(request: FileRequest) -> str | None:
+    """A stable name for a ``want`` predicate: only plain module-level functions have one."""
+    want = request.want
+    if want is None:
+        return ""
+    module = getattr(want, "__module__", None)
+    qualname = getattr(want, "__qualname__", None)
+    if not module or not qualname or "<" in qualname or getattr(want, "__closure__", None):
+        return None
+    return f"{module}.{qualname}"
+
+
+def fingerprint(requests: Sequence[FileRequest]) -> str | None:
+    """Key part naming the requests, or None when one has an unnameable ``want`` (no caching)."""
+    parts = []
+    for request in requests:
+        key = _want_key(request)
+        if key is None:
+            return None
+        parts.append([sorted(request.patterns), request.max_size, key])
+    parts.sort()
+    text = json.dumps([_FORMAT, imagetrust.__version__, parts], separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _path(cache_dir: Path, digest: str, diff_id: str, print_: str) -> Path:
+    key = hashlib.sha256(f"{digest}\0{diff_id}\0{print_}".encode()).hexdigest()
+    return cache_dir / "layers" / key[:2] / key
+
+
+def load(cache_dir: Path, digest: str, diff_id: str, print_: str) -> LayerDelta | None:
+    path = _path(cache_dir, digest, diff_id, print_)
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        return _decode(blob)
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None  # damaged or foreign: read the layer again and overwrite
+
+
+def store(cache_dir: Path, digest: str, diff_id: str, print_: str, delta: LayerDelta) -> None:
+    path = _path(cache_dir, digest, diff_id, print_)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    except OSError:
+        return  # a cache that cannot be written is only slower
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(_encode(delta))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+
+
+def _encode(delta: LayerDelta) -> bytes:
+    chunks: list[bytes] = []
+    offset = 0
+    entries: list[dict[str, Any]] = []
+    for e in delta.entries:
+        span = None
+        if e.data is not None:
+            span = [offset, len(e.data)]
+            chunks.append(e.data)
+            offset += len(e.data)
+        entries.append({"p": e.path, "k": e.kind, "s": e.size, "m": e.mode, "l": e.link_target,
+                        "t": e.truncated, "d": span})
+    header = json.dumps({"e": entries, "w": list(delta.whiteouts), "o": list(delta.opaques),
+                         "x": [list(s) for s in delta.skips]}).encode()
+    return b"".join([_MAGIC, len(header).to_bytes(8, "big"), header, *chunks])
+
+
+def _decode(blob: bytes) -> LayerDelta:
+    if not blob.startswith(_MAGIC):
+        raise ValueError("not a layer cache file")
+    start = len(_MAGIC) + 8
+    length = int.from_bytes(blob[len(_MAGIC):start], "big")
+    header = json.loads(blob[start:start + length])
+    body = memoryview(blob)[start + length:]
+    entries = []
+    for e in header["e"]:
+        data = None
+        if e["d"] is not None:
+            at, size = e["d"]
+            if at < 0 or at + size > len(body):
+                raise ValueError("data span outside the file")
+            data = bytes(body[at:at + size])
+        entries.append(DeltaEntry(str(e["p"]), e["k"], int(e["s"]), int(e["m"]), e["l"], data,
+                                  bool(e["t"])))
+    return LayerDelta(
+        entries=tuple(entries),
+        whiteouts=tuple(str(w) for w in header["w"]),
+        opaques=tuple(str(o) for o in header["o"]),
+        skips=tuple((str(p), str(r)) for p, r in header["x"]),
+    )
