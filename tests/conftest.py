@@ -35,8 +35,15 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     monkeypatch.setenv("IMAGETRUST_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("IMAGETRUST_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
-    for name in ("IMAGETRUST_REGISTRY_MIRRORS", "IMAGETRUST_INSECURE_REGISTRIES", "IMAGETRUST_DB",
-                 "IMAGETRUST_PLATFORM", "IMAGETRUST_OFFLINE", "IMAGETRUST_SOURCE", "DOCKER_HOST"):
+    for name in (
+        "IMAGETRUST_REGISTRY_MIRRORS",
+        "IMAGETRUST_INSECURE_REGISTRIES",
+        "IMAGETRUST_DB",
+        "IMAGETRUST_PLATFORM",
+        "IMAGETRUST_OFFLINE",
+        "IMAGETRUST_SOURCE",
+        "DOCKER_HOST",
+    ):
         monkeypatch.delenv(name, raising=False)
     yield
 
@@ -51,3 +58,19 @@ def images() -> object:
     from tests.support.images import fixture_images
 
     return fixture_images()
+
+
+@pytest.fixture(scope="session")
+def fixture_registry(images: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One real registry (no auth, 127.0.0.1) holding every fixture image, shared by the session.
+
+    Yields ``(server, pushed)``: the RegistryServer and push_fixtures' name → reference map.
+    """
+    from tests.support.images import push_fixtures
+    from tests.support.registry import start_registry
+
+    server = start_registry(tmp_path_factory.mktemp("fixture-registry"), "none")
+    try:
+        yield server, push_fixtures(images, server.host)  # type: ignore[arg-type]
+    finally:
+        server.stop()
