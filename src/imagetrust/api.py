@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+from imagetrust.catalog.model import Catalog
 from imagetrust.config import Settings, load_settings
 from imagetrust.image.model import Image, Platform
 from imagetrust.reference import Target, parse_target
@@ -58,4 +60,29 @@ def inspect_image(
         return opened.image
 
 
-__all__ = ["OpenImage", "inspect_image", "open_image"]
+@dataclass(frozen=True)
+class ScannedImage:
+    """An image and its package inventory."""
+
+    image: Image
+    catalog: Catalog
+
+
+def layer_cache_dir(settings: Settings) -> Path:
+    """Per-layer catalog cache: a second image on the same base re-reads only its own layers."""
+    return settings.cache_dir / "layers"
+
+
+def catalog(
+    target: str | Target, *, settings: Settings | None = None, platform: Platform | None = None
+) -> ScannedImage:
+    """The package inventory of one image (OS and language packages, with their layers)."""
+    from imagetrust.catalog.run import catalog_image
+
+    settings = settings or load_settings()
+    with open_image(target, settings=settings, platform=platform) as opened:
+        inventory = catalog_image(opened.source, opened.image, cache_dir=layer_cache_dir(settings))
+        return ScannedImage(opened.image, inventory)
+
+
+__all__ = ["OpenImage", "ScannedImage", "catalog", "inspect_image", "open_image"]

@@ -1,0 +1,60 @@
+"""``imagetrust sbom IMAGE``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from imagetrust.api import catalog
+from imagetrust.cli.main import cli
+from imagetrust.cli.options import format_option, image_options
+from imagetrust.config import load_settings
+from imagetrust.image.model import Platform
+from imagetrust.report.cyclonedx import cyclonedx_json
+from imagetrust.report.output import write_output
+from imagetrust.report.sbom_json import catalog_json
+from imagetrust.report.sbom_table import render_sbom_table
+from imagetrust.report.spdx import spdx_json
+
+
+@cli.command("sbom")
+@click.argument("image")
+@image_options
+@format_option("table", "json", "cyclonedx-json", "spdx-json")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE."
+)
+def sbom_command(
+    image: str,
+    platform: str | None,
+    registry_mirrors: tuple[str, ...],
+    insecure_registries: tuple[str, ...],
+    output_format: str,
+    output: Path | None,
+) -> None:
+    """List the OS and language packages in IMAGE (an SBOM).
+
+    Formats: a table for people, imagetrust JSON, CycloneDX 1.6 JSON, SPDX 2.3 JSON. Each package
+    carries the layer that introduced it and the cataloger that found it.
+    """
+    settings = load_settings(
+        registry_mirrors=registry_mirrors,
+        insecure_registries=insecure_registries,
+        platform=platform,
+    )
+    scanned = catalog(
+        image, settings=settings, platform=Platform.parse(platform) if platform else None
+    )
+    name, digest = scanned.image.reference, scanned.image.digest
+    if output_format == "table" and output is None:
+        render_sbom_table(scanned.catalog, name, Console())
+        return
+    writers = {
+        "json": lambda: catalog_json(scanned.catalog, name, digest),
+        "cyclonedx-json": lambda: cyclonedx_json(scanned.catalog, name, digest),
+        "spdx-json": lambda: spdx_json(scanned.catalog, name, digest),
+        "table": lambda: catalog_json(scanned.catalog, name, digest),
+    }
+    write_output(writers[output_format](), output)
