@@ -31,6 +31,13 @@ class OpenImage:
     image: Image
     source: ImageSource
 
+    @property
+    def ratelimit_remaining(self) -> int | None:
+        """Docker Hub's ``ratelimit-remaining`` seen while fetching, when the registry sent it."""
+        client = getattr(self.source, "client", None)
+        value = getattr(client, "ratelimit_remaining", None)
+        return value if isinstance(value, int) else None
+
 
 @contextmanager
 def open_image(
@@ -56,8 +63,21 @@ def inspect_image(
     target: str | Target, *, settings: Settings | None = None, platform: Platform | None = None
 ) -> Image:
     """Manifest, config and layers of one image, from any source, without reading layers."""
+    return inspect(target, settings=settings, platform=platform).image
+
+
+@dataclass(frozen=True)
+class Inspection:
+    image: Image
+    ratelimit_remaining: int | None
+
+
+def inspect(
+    target: str | Target, *, settings: Settings | None = None, platform: Platform | None = None
+) -> Inspection:
+    """Like :func:`inspect_image`, plus what the registry said about pull limits."""
     with open_image(target, settings=settings, platform=platform) as opened:
-        return opened.image
+        return Inspection(opened.image, opened.ratelimit_remaining)
 
 
 @dataclass(frozen=True)
@@ -85,4 +105,12 @@ def catalog(
         return ScannedImage(opened.image, inventory)
 
 
-__all__ = ["OpenImage", "ScannedImage", "catalog", "inspect_image", "open_image"]
+__all__ = [
+    "Inspection",
+    "OpenImage",
+    "ScannedImage",
+    "catalog",
+    "inspect",
+    "inspect_image",
+    "open_image",
+]

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.support.images import FixtureImages
+from tests.support.registry import FaultProxy
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -152,3 +153,22 @@ def test_truncated_archive_is_one_line_exit_1(images: FixtureImages, tmp_path: P
 
 def test_missing_archive_is_one_line_exit_1(tmp_path: Path) -> None:
     one_line_error(run("inspect", f"docker-archive:{tmp_path}/nope.tar"), "does not exist")
+
+
+def test_docker_hub_rate_limit_is_surfaced(fixture_registry: Any) -> None:
+    server, _ = fixture_registry
+    proxy = FaultProxy(server.url, failures=0, extra_headers={"ratelimit-remaining": "76;w=21600"})
+    try:
+        result = run(
+            "inspect",
+            "--format",
+            "json",
+            "--registry-mirror",
+            f"docker.io={proxy.url}",
+            "debian:12-base",
+        )
+    finally:
+        proxy.stop()
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["reference"] == "docker.io/library/debian:12-base"
+    assert "rate limit remaining: 76" in result.stderr

@@ -514,8 +514,11 @@ class FaultProxy(_Server):
         failures: int = 1,
         status: int = 429,
         headers: Mapping[str, str] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.upstream = upstream.rstrip("/")
+        self.extra_headers = dict(extra_headers or {})
+        """Added to every forwarded answer (e.g. Docker Hub's ``ratelimit-remaining``)."""
         self.failures = failures
         self.status = status
         self.fault_headers = dict(headers if headers is not None else {"Retry-After": "1"})
@@ -541,6 +544,7 @@ class FaultProxy(_Server):
         if handler.command != "HEAD":
             drop.add("content-length")
         passed = {k: v for k, v in answer.headers.items() if k.lower() not in drop}
+        passed.update(self.extra_headers)
         _reply(handler, answer.status_code, passed, answer.content)
 
     def stop(self) -> None:

@@ -7,7 +7,7 @@ import json
 import click
 from rich.console import Console
 
-from imagetrust.api import inspect_image
+from imagetrust.api import inspect
 from imagetrust.cli.main import cli
 from imagetrust.cli.options import format_option, image_options
 from imagetrust.config import load_settings
@@ -36,10 +36,16 @@ def inspect_command(
         insecure_registries=insecure_registries,
         platform=platform,
     )
-    result = inspect_image(
+    inspection = inspect(
         image, settings=settings, platform=Platform.parse(platform) if platform else None
     )
+    result = inspection.image
     if output_format == "json":
         click.echo(json.dumps(inspect_json(result), indent=2))
     else:
         render_inspect(result, Console())
+    if inspection.ratelimit_remaining is not None:
+        click.echo(
+            f"note: Docker Hub pull rate limit remaining: {inspection.ratelimit_remaining}",
+            err=True,
+        )
