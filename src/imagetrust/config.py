@@ -21,7 +21,7 @@ from typing import Any
 import platformdirs
 
 from imagetrust.errors import UsageError
-from imagetrust.image.model import DEFAULT_PLATFORM, Platform
+from imagetrust.oci.content import DEFAULT_PLATFORM, Platform
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from typing import BinaryIO, Literal, cast
 import zstandard
 from isal import igzip, isal_zlib
 
-from imagetrust.image.mediatypes import compression_of
+from imagetrust.oci.mediatypes import compression_of
 
 Compression = Literal["gzip", "zstd", "none"]
 

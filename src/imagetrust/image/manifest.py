@@ -15,7 +15,6 @@ from types import MappingProxyType
 from typing import Any
 
 from imagetrust.errors import ManifestError
-from imagetrust.image import mediatypes as mt
 from imagetrust.image.model import (
     Descriptor,
     HistoryEntry,
@@ -23,6 +22,7 @@ from imagetrust.image.model import (
     Platform,
     RawManifest,
 )
+from imagetrust.oci import mediatypes as mt
 
 _DIGEST_RE = re.compile(r"^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$")
 _EMPTY: Mapping[str, str] = MappingProxyType({})

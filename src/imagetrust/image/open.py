@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from imagetrust.errors import ManifestError
-from imagetrust.image import mediatypes as mt
 from imagetrust.image.manifest import Index, Manifest, parse_config, parse_manifest
 from imagetrust.image.model import DEFAULT_PLATFORM, Descriptor, Image, Layer, Platform
+from imagetrust.oci import mediatypes as mt
 from imagetrust.source.interface import ImageSource
 
 _MAX_NESTING = 4

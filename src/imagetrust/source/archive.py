@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from imagetrust.errors import ArchiveError, ImagetrustError, ManifestError
-from imagetrust.image import mediatypes as mt
-from imagetrust.image.model import Descriptor, RawManifest
+from imagetrust.oci import mediatypes as mt
+from imagetrust.oci.content import Descriptor, RawManifest
 from imagetrust.reference.parse import parse_reference
 from imagetrust.source._ranges import digest_bytes, digest_range
 from imagetrust.source._store import Extent, TarStore, read_named

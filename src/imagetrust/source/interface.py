@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from imagetrust.image.model import Descriptor, RawManifest
+from imagetrust.oci.content import Descriptor, RawManifest
 
 
 @runtime_checkable

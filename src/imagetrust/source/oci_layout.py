@@ -14,8 +14,8 @@ from types import MappingProxyType
 from typing import Any, BinaryIO
 
 from imagetrust.errors import ArchiveError, ImagetrustError, ManifestError
-from imagetrust.image import mediatypes as mt
-from imagetrust.image.model import Descriptor, RawManifest
+from imagetrust.oci import mediatypes as mt
+from imagetrust.oci.content import Descriptor, RawManifest
 from imagetrust.reference.parse import parse_reference
 from imagetrust.source._ranges import check_bytes, split_digest, verified_range
 from imagetrust.source._store import (

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from imagetrust.errors import ArchiveError
-from imagetrust.image import mediatypes as mt
-from imagetrust.image.model import Descriptor, RawManifest
+from imagetrust.oci import mediatypes as mt
+from imagetrust.oci.content import Descriptor, RawManifest
 from imagetrust.source._ranges import check_bytes, digest_bytes
 
 _ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64",

@@ -31,8 +31,8 @@ from imagetrust.errors import (
     RegistryError,
     SourceError,
 )
-from imagetrust.image import mediatypes as mt
-from imagetrust.image.model import Descriptor, RawManifest
+from imagetrust.oci import mediatypes as mt
+from imagetrust.oci.content import Descriptor, RawManifest
 from imagetrust.reference.parse import ImageReference
 from imagetrust.source.cache import BlobCache, digest_of, split_digest, verify_digest
 from imagetrust.source.registry.auth import Authenticator, auth_failed

@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 from typing import BinaryIO
 
 from imagetrust.errors import IntegrityError
-from imagetrust.image.model import Descriptor, RawManifest
+from imagetrust.oci.content import Descriptor, RawManifest
 from imagetrust.reference.parse import ImageReference
 from imagetrust.source.registry.client import RegistryClient
 
