@@ -10,53 +10,15 @@ prints. Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from imagetrust.catalog.model import Catalog
 from imagetrust.config import Settings, load_settings
 from imagetrust.image.model import Image, Platform
-from imagetrust.reference import Target, parse_target
-from imagetrust.source.factory import open_source
-from imagetrust.source.interface import ImageSource
-
-
-@dataclass(frozen=True)
-class OpenImage:
-    """An image together with the open source its layers are read from."""
-
-    target: Target
-    image: Image
-    source: ImageSource
-
-    @property
-    def ratelimit_remaining(self) -> int | None:
-        """Docker Hub's ``ratelimit-remaining`` seen while fetching, when the registry sent it."""
-        client = getattr(self.source, "client", None)
-        value = getattr(client, "ratelimit_remaining", None)
-        return value if isinstance(value, int) else None
-
-
-@contextmanager
-def open_image(
-    target: str | Target,
-    *,
-    settings: Settings | None = None,
-    platform: Platform | None = None,
-) -> Iterator[OpenImage]:
-    """Resolve ``target`` to one platform image; the source stays open inside the block."""
-    parsed = parse_target(target) if isinstance(target, str) else target
-    settings = settings or load_settings()
-    from imagetrust.image.open import open_image as resolve
-
-    source = open_source(parsed, settings)
-    try:
-        image = resolve(source, reference=str(parsed), platform=platform or settings.platform)
-        yield OpenImage(parsed, image, source)
-    finally:
-        source.close()
+from imagetrust.image.session import OpenImage, open_image
+from imagetrust.reference import Target
+from imagetrust.source.daemon.model import LocalImageInfo
 
 
 def inspect_image(
@@ -70,14 +32,25 @@ def inspect_image(
 class Inspection:
     image: Image
     ratelimit_remaining: int | None
+    origin: str
+    note: str | None
+    local: LocalImageInfo | None
 
 
 def inspect(
-    target: str | Target, *, settings: Settings | None = None, platform: Platform | None = None
+    target: str | Target,
+    *,
+    settings: Settings | None = None,
+    platform: Platform | None = None,
+    source_mode: str | None = None,
 ) -> Inspection:
-    """Like :func:`inspect_image`, plus what the registry said about pull limits."""
-    with open_image(target, settings=settings, platform=platform) as opened:
-        return Inspection(opened.image, opened.ratelimit_remaining)
+    """Like :func:`inspect_image`, plus which copy was read and the registry's pull limits."""
+    with open_image(
+        target, settings=settings, platform=platform, source_mode=source_mode
+    ) as opened:
+        return Inspection(
+            opened.image, opened.ratelimit_remaining, opened.origin, opened.note, opened.local
+        )
 
 
 @dataclass(frozen=True)
@@ -86,6 +59,8 @@ class ScannedImage:
 
     image: Image
     catalog: Catalog
+    origin: str = "registry"
+    note: str | None = None
 
 
 def layer_cache_dir(settings: Settings) -> Path:
@@ -94,15 +69,21 @@ def layer_cache_dir(settings: Settings) -> Path:
 
 
 def catalog(
-    target: str | Target, *, settings: Settings | None = None, platform: Platform | None = None
+    target: str | Target,
+    *,
+    settings: Settings | None = None,
+    platform: Platform | None = None,
+    source_mode: str | None = None,
 ) -> ScannedImage:
     """The package inventory of one image (OS and language packages, with their layers)."""
     from imagetrust.catalog.run import catalog_image
 
     settings = settings or load_settings()
-    with open_image(target, settings=settings, platform=platform) as opened:
+    with open_image(
+        target, settings=settings, platform=platform, source_mode=source_mode
+    ) as opened:
         inventory = catalog_image(opened.source, opened.image, cache_dir=layer_cache_dir(settings))
-        return ScannedImage(opened.image, inventory)
+        return ScannedImage(opened.image, inventory, opened.origin, opened.note)
 
 
 __all__ = [

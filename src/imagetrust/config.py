@@ -38,6 +38,8 @@ class Settings:
     docker_config: Path | None = None
     """Directory holding ``config.json`` (``DOCKER_CONFIG``); None means ``~/.docker``."""
     offline: bool = False
+    source_mode: str | None = None
+    """auto (local daemon first, then registry), local or registry; None → IMAGETRUST_SOURCE."""
     timeout: float = 30.0
     quiet: bool = False
 
@@ -92,6 +94,7 @@ def load_settings(
     platform: str | None = None,
     offline: bool = False,
     quiet: bool = False,
+    source_mode: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Resolve settings: explicit arguments, then environment, then the config file."""
@@ -126,5 +129,6 @@ def load_settings(
         platform=Platform.parse(platform_text) if platform_text else DEFAULT_PLATFORM,
         docker_config=Path(docker_config) if docker_config else None,
         offline=offline or env.get("IMAGETRUST_OFFLINE", "") in ("1", "true"),
+        source_mode=source_mode or env.get("IMAGETRUST_SOURCE") or file_cfg.get("source"),
         quiet=quiet,
     )

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from imagetrust.api import inspect
 from imagetrust.cli.main import cli
-from imagetrust.cli.options import format_option, image_options
+from imagetrust.cli.options import format_option, image_options, source_option
 from imagetrust.config import load_settings
 from imagetrust.image.model import Platform
 from imagetrust.report.inspect import inspect_json, render_inspect
@@ -18,10 +18,12 @@ from imagetrust.report.inspect import inspect_json, render_inspect
 @cli.command("inspect")
 @click.argument("image")
 @image_options
+@source_option
 @format_option("table", "json")
 def inspect_command(
     image: str,
     platform: str | None,
+    source_mode: str | None,
     registry_mirrors: tuple[str, ...],
     insecure_registries: tuple[str, ...],
     output_format: str,
@@ -37,13 +39,18 @@ def inspect_command(
         platform=platform,
     )
     inspection = inspect(
-        image, settings=settings, platform=Platform.parse(platform) if platform else None
+        image,
+        settings=settings,
+        platform=Platform.parse(platform) if platform else None,
+        source_mode=source_mode,
     )
     result = inspection.image
+    if inspection.note:
+        click.echo(f"note: {inspection.note}", err=True)
     if output_format == "json":
-        click.echo(json.dumps(inspect_json(result), indent=2))
+        click.echo(json.dumps(inspect_json(result, inspection.origin, inspection.local), indent=2))
     else:
-        render_inspect(result, Console())
+        render_inspect(result, Console(), inspection.origin, inspection.local)
     if inspection.ratelimit_remaining is not None:
         click.echo(
             f"note: Docker Hub pull rate limit remaining: {inspection.ratelimit_remaining}",

@@ -49,3 +49,16 @@ def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
         show_default=True,
         help="Output format.",
     )
+
+
+def source_option(func: F) -> F:
+    """--source auto|local|registry (env IMAGETRUST_SOURCE)."""
+    return click.option(
+        "--source",
+        "source_mode",
+        type=click.Choice(["auto", "local", "registry"]),
+        envvar="IMAGETRUST_SOURCE",
+        default=None,
+        help="Where a plain reference is read from: auto (the local Docker/podman image cache "
+        "when it has the image, else the registry; the default), local, or registry.",
+    )(func)

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from imagetrust.api import catalog
 from imagetrust.cli.main import cli
-from imagetrust.cli.options import format_option, image_options
+from imagetrust.cli.options import format_option, image_options, source_option
 from imagetrust.config import load_settings
 from imagetrust.image.model import Platform
 from imagetrust.report.cyclonedx import cyclonedx_json
@@ -22,6 +22,7 @@ from imagetrust.report.spdx import spdx_json
 @cli.command("sbom")
 @click.argument("image")
 @image_options
+@source_option
 @format_option("table", "json", "cyclonedx-json", "spdx-json")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE."
@@ -29,6 +30,7 @@ from imagetrust.report.spdx import spdx_json
 def sbom_command(
     image: str,
     platform: str | None,
+    source_mode: str | None,
     registry_mirrors: tuple[str, ...],
     insecure_registries: tuple[str, ...],
     output_format: str,

@@ -131,5 +131,6 @@ def open_image(
         manifest_annotations=manifest.annotations,
         index_annotations=index.annotations if index else _EMPTY,
         repo_tags=source.repo_tags(),
+        repo_digests=tuple(getattr(source, "repo_digests", ()) or ()),
         attestations=attestations,
     )

@@ -9,17 +9,34 @@ from rich.console import Console
 from rich.table import Table
 
 from imagetrust.image.model import Image
+from imagetrust.source.daemon.model import LocalImageInfo
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def inspect_json(image: Image) -> dict[str, Any]:
+def local_json(local: LocalImageInfo | None) -> dict[str, Any] | None:
+    """What the local image cache holds for the image (None when not read from a daemon)."""
+    if local is None:
+        return None
+    return {
+        "image_id": local.image_id,
+        "repo_tags": list(local.repo_tags),
+        "repo_digests": list(local.repo_digests),
+        "created": _iso(local.created),
+    }
+
+
+def inspect_json(
+    image: Image, origin: str = "registry", local: LocalImageInfo | None = None
+) -> dict[str, Any]:
     """The documented JSON shape of ``imagetrust inspect --format json``."""
     return {
         "reference": image.reference,
         "source": image.source_kind,
+        "origin": origin,
+        "local": local_json(local),
         "digest": image.digest,
         "index_digest": image.index_digest,
         "media_type": image.media_type,
@@ -31,6 +48,7 @@ def inspect_json(image: Image) -> dict[str, Any]:
         "labels": dict(image.config.labels),
         "annotations": dict(image.annotations),
         "repo_tags": list(image.repo_tags),
+        "repo_digests": list(image.repo_digests),
         "layers": [
             {
                 "digest": layer.digest,
@@ -62,11 +80,13 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
-def render_inspect(image: Image, console: Console) -> None:
+def render_inspect(
+    image: Image, console: Console, origin: str = "registry", local: LocalImageInfo | None = None
+) -> None:
     """A short human summary followed by the layer table."""
     rows = [
         ("Reference", image.reference),
-        ("Source", image.source_kind),
+        ("Source", f"{image.source_kind} ({origin})"),
         ("Digest", image.digest or "-"),
         ("Index digest", image.index_digest or "-"),
         ("Media type", image.media_type),
@@ -78,6 +98,10 @@ def render_inspect(image: Image, console: Console) -> None:
     ]
     if image.repo_tags:
         rows.append(("Tags", ", ".join(image.repo_tags)))
+    if local is not None:
+        rows.append(("Local image ID", local.image_id))
+        rows.append(("Local created", _iso(local.created) or "-"))
+        rows.append(("RepoDigests", ", ".join(local.repo_digests) or "-"))
     for key, value in sorted(image.annotations.items()):
         rows.append((f"Annotation {key}", value))
     for key, value in sorted(image.config.labels.items()):

@@ -14,10 +14,10 @@ def open_source(target: Target, settings: Settings) -> ImageSource:
         from imagetrust.source.registry import RegistryClient, RegistrySource
 
         return RegistrySource(target, RegistryClient(settings))
-    return _open_local(target)
+    return _open_local(target, settings)
 
 
-def _open_local(target: LocalReference) -> ImageSource:
+def _open_local(target: LocalReference, settings: Settings) -> ImageSource:
     if target.transport == "docker-archive":
         from imagetrust.source.archive import DockerArchiveSource
 
@@ -34,6 +34,10 @@ def _open_local(target: LocalReference) -> ImageSource:
         from imagetrust.source.rootfs import RootfsSource
 
         return RootfsSource(target.path)
+    if target.transport == "docker-daemon":
+        from imagetrust.source.resolve import open_daemon_image
+
+        return open_daemon_image(target.selector or "", settings)
     raise UsageError(
         f"{target.transport}: images cannot be opened from this transport here",
         hint="use a registry reference, docker-archive:, oci-dir:, oci-archive: or dir:",

@@ -1,0 +1,362 @@
+"""The assess stage end to end: open an image and gather every trust signal as evidence.
+
+This stops at evidence; turning evidence into a trust level is the policy stage's job
+(:func:`imagetrust.policy.check.check_image`). Every signal that cannot be established says why
+and stays ``unknown`` — a registry that cannot be reached never turns into a pass or a crash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from imagetrust.assess.attestations import (
+    AttestationResult,
+    assess_attestations,
+    attestation_evidence,
+)
+from imagetrust.assess.base_image import (
+    BaseImageResult,
+    base_evidence,
+    detect_base,
+    findings_share,
+)
+from imagetrust.assess.evidence import Evidence, Outcome, Signal
+from imagetrust.assess.freshness import FreshnessResult, check_freshness, freshness_evidence
+from imagetrust.assess.hub import HubClient
+from imagetrust.assess.model import ImageInfo, PullDiff, ScanFn, VulnSummary, pull_diff
+from imagetrust.assess.official.store import (
+    CatalogMissingError,
+    OfficialCatalog,
+    load_catalog,
+    official_name,
+)
+from imagetrust.assess.publishers import PublisherInfo, classify_publisher
+from imagetrust.catalog.model import Catalog, OSInfo
+from imagetrust.config import Settings
+from imagetrust.errors import ImagetrustError
+from imagetrust.image.model import Image, Platform
+from imagetrust.image.session import open_image
+from imagetrust.reference.parse import ImageReference, LocalReference, Target, parse_reference
+from imagetrust.source.interface import ImageSource
+from imagetrust.source.registry.client import RegistryClient
+from imagetrust.source.registry.source import RegistrySource
+
+ESTABLISHED_TIERS = frozenset({"official", "verified-publisher", "sponsored-oss", "trusted-vendor"})
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Everything ``check`` established about one image, evidence in :class:`Signal` order."""
+
+    image: ImageInfo
+    evidence: tuple[Evidence, ...]
+    publisher_tier: str
+    tag_status: str
+    """supported, unsupported, unknown, not-applicable."""
+    freshness: FreshnessResult
+    base: BaseImageResult
+    attestations: AttestationResult
+    vulnerabilities: VulnSummary | None
+    """None: not scanned."""
+    pull: PullDiff | None
+    """What pulling the tag's current image would change (None: not computed)."""
+
+    def evidence_for(self, signal: Signal) -> Evidence:
+        return next(e for e in self.evidence if e.signal == signal)
+
+
+def assess_image(
+    target: str | Target,
+    *,
+    settings: Settings,
+    official: OfficialCatalog | Path | None = None,
+    hub_client: HubClient | None = None,
+    scan: ScanFn | None = None,
+    tag: str | ImageReference | None = None,
+    platform: Platform | None = None,
+    now: datetime | None = None,
+) -> Assessment:
+    """Assess ``target`` (a reference or local image).
+
+    ``official`` is the loaded official-images catalog or the cache directory holding it; ``scan``
+    finds vulnerabilities (without it they are "not scanned"); ``tag`` names the registry tag a
+    local image tracks when its archive does not record one.
+    """
+    catalog = _catalog(official)
+    with open_image(target, settings=settings, platform=platform) as opened:
+        image, source = opened.image, opened.source
+        ref, ref_origin = tag_reference(opened.target, image, tag)
+        if isinstance(source, RegistrySource):
+            return _Assessor(settings, catalog, hub_client, scan, now, source.client).run(
+                image, source, ref, ref_origin
+            )
+        with RegistryClient(settings) as client:
+            return _Assessor(settings, catalog, hub_client, scan, now, client).run(
+                image, source, ref, ref_origin
+            )
+
+
+def tag_reference(
+    target: Target, image: Image, tag: str | ImageReference | None
+) -> tuple[ImageReference | None, str | None]:
+    """The registry reference the image is judged as, and where that name came from."""
+    if tag is not None:
+        return (parse_reference(tag) if isinstance(tag, str) else tag), "given"
+    if isinstance(target, ImageReference):
+        return target, "reference"
+    assert isinstance(target, LocalReference)
+    for name in image.repo_tags:
+        if ":" not in name.rsplit("/", 1)[-1]:
+            continue  # a bare layout ref name ("app") is a label, not an image name
+        try:
+            return parse_reference(name), f"{image.source_kind} tag"
+        except ImagetrustError:
+            continue
+    return None, None
+
+
+def _catalog(official: OfficialCatalog | Path | None) -> OfficialCatalog | None:
+    if official is None or isinstance(official, OfficialCatalog):
+        return official
+    try:
+        return load_catalog(official)
+    except CatalogMissingError:
+        return None
+
+
+@dataclass
+class _Assessor:
+    settings: Settings
+    catalog: OfficialCatalog | None
+    hub_client: HubClient | None
+    scan: ScanFn | None
+    now: datetime | None
+    client: RegistryClient
+
+    def run(
+        self, image: Image, source: ImageSource, ref: ImageReference | None, origin: str | None
+    ) -> Assessment:
+        publisher_info, publisher = self._publisher(ref, origin)
+        tag_state, supported = self._supported_tag(ref)
+        is_official = publisher_info is not None and publisher_info.tier == "official"
+        fresh = check_freshness(image, ref, self.client, official=is_official, now=self.now)
+        packages, package_error = self._catalog_packages(source, image)
+        vulns, vuln_evidence = self._vulnerabilities(source, image, packages, package_error)
+        pull, pull_note = self._pull(fresh, vulns, image)
+        attest = assess_attestations(
+            source, image, ref, self.catalog, image_behind=fresh.state == "behind"
+        )
+        base = detect_base(
+            image,
+            client=self.client,
+            catalog=self.catalog,
+            os_info=lambda: packages.os if packages is not None else _probe_os(
+                source, image, self.settings.cache_dir
+            ),
+            attestations=attest.attestations,
+            cache_dir=self.settings.cache_dir,
+            ref=ref,
+        )
+        share = (
+            findings_share(vulns, packages, base.layer_count)
+            if vulns is not None and packages is not None and base.layer_count
+            else None
+        )
+        freshness = freshness_evidence(fresh)
+        if pull is not None or pull_note:
+            details = dict(freshness.details)
+            details["pulling_fixes"] = pull.to_json() if pull else None
+            summary = freshness.summary
+            if pull is not None:
+                summary += f"; pulling would fix {len(pull.fixed)} and add {len(pull.introduced)}"
+            else:
+                details["pulling_fixes_error"] = pull_note
+            freshness = Evidence(freshness.signal, freshness.outcome, summary, details)
+        evidence = (
+            publisher,
+            supported,
+            freshness,
+            base_evidence(base, share),
+            vuln_evidence,
+            attestation_evidence(attest),
+        )
+        info = ImageInfo(
+            reference=image.reference,
+            digest=image.digest,
+            index_digest=image.index_digest,
+            config_digest=image.config.digest,
+            platform=str(image.platform),
+            source_kind=image.source_kind,
+            tag_reference=str(ref) if ref else None,
+        )
+        return Assessment(
+            image=info,
+            evidence=evidence,
+            publisher_tier=publisher_info.tier if publisher_info else "unknown",
+            tag_status=tag_state,
+            freshness=fresh,
+            base=base,
+            attestations=attest,
+            vulnerabilities=vulns,
+            pull=pull,
+        )
+
+    def _publisher(
+        self, ref: ImageReference | None, origin: str | None
+    ) -> tuple[PublisherInfo | None, Evidence]:
+        if ref is None:
+            return None, Evidence(
+                Signal.PUBLISHER, Outcome.UNKNOWN,
+                "no registry name is known for this image, so its publisher cannot be told; "
+                "pass the tag it was pulled as",
+                {"tier": "unknown"},
+            )
+        info = classify_publisher(ref, self.catalog, self.hub_client)
+        if info.tier in ESTABLISHED_TIERS:
+            outcome = Outcome.PASS if info.confirmed else Outcome.WARN
+        elif info.tier == "community":
+            outcome = Outcome.WARN
+        else:
+            outcome = Outcome.UNKNOWN
+        summary = info.reason
+        if origin and origin.endswith(" tag"):
+            summary += f" (name taken from the {origin}, not from where it was pulled)"
+        details: dict[str, Any] = {
+            "tier": info.tier,
+            "evidence": info.evidence,
+            "confirmed": info.confirmed,
+            "publisher": info.publisher_name,
+            "reference": str(ref),
+            "reference_from": origin,
+            "how_to_verify": list(info.how_to_verify),
+        }
+        return info, Evidence(Signal.PUBLISHER, outcome, summary, details)
+
+    def _supported_tag(self, ref: ImageReference | None) -> tuple[str, Evidence]:
+        if ref is None or official_name(ref) is None:
+            return "not-applicable", Evidence(
+                Signal.SUPPORTED_TAG, Outcome.UNKNOWN,
+                "only Docker Official Images publish which tags are still rebuilt",
+                {"state": "not-applicable"},
+            )
+        if self.catalog is None:
+            return "unknown", Evidence(
+                Signal.SUPPORTED_TAG, Outcome.UNKNOWN,
+                "no official-images catalog is loaded; run `imagetrust catalog update`",
+                {"state": "unknown"},
+            )
+        status = self.catalog.tag_status(ref)
+        outcome = {"supported": Outcome.PASS, "unsupported": Outcome.FAIL}.get(
+            status.state, Outcome.UNKNOWN
+        )
+        details = {
+            "state": status.state,
+            "image": status.image,
+            "tag": status.tag,
+            "suggestions": list(status.suggestions),
+            "catalog_commit": status.catalog_commit,
+        }
+        return status.state, Evidence(Signal.SUPPORTED_TAG, outcome, status.reason, details)
+
+    def _catalog_packages(
+        self, source: ImageSource, image: Image
+    ) -> tuple[Catalog | None, str | None]:
+        if self.scan is None:
+            return None, None
+        from imagetrust.catalog.run import catalog_image
+
+        try:
+            return catalog_image(source, image, cache_dir=self.settings.cache_dir), None
+        except ImagetrustError as error:
+            return None, str(error)
+
+    def _vulnerabilities(
+        self,
+        source: ImageSource,
+        image: Image,
+        packages: Catalog | None,
+        package_error: str | None,
+    ) -> tuple[VulnSummary | None, Evidence]:
+        if self.scan is None:
+            return None, Evidence(
+                Signal.VULNERABILITIES, Outcome.UNKNOWN, "not scanned", {"scanned": False}
+            )
+        if packages is None:
+            return None, Evidence(
+                Signal.VULNERABILITIES, Outcome.UNKNOWN,
+                f"not scanned: the package inventory failed ({package_error})",
+                {"scanned": False, "error": package_error},
+            )
+        try:
+            summary = VulnSummary.of(self.scan(source, image, packages))
+        except ImagetrustError as error:
+            return None, Evidence(
+                Signal.VULNERABILITIES, Outcome.UNKNOWN, f"not scanned: {error}",
+                {"scanned": False, "error": str(error)},
+            )
+        return summary, vulnerability_evidence(summary)
+
+    def _pull(
+        self, fresh: FreshnessResult, scanned: VulnSummary | None, image: Image
+    ) -> tuple[PullDiff | None, str | None]:
+        """Scan what the tag points to now and diff: the findings a pull would fix."""
+        if self.scan is None or scanned is None or fresh.state != "behind" or not fresh.current:
+            return None, None
+        from imagetrust.catalog.run import catalog_image
+        from imagetrust.image.open import open_image as resolve
+
+        current = fresh.current
+        source = RegistrySource(current.ref, self.client, close_client=False)
+        try:
+            now_image = resolve(source, reference=str(current.ref), platform=image.platform)
+            packages = catalog_image(source, now_image, cache_dir=self.settings.cache_dir)
+            now_summary = VulnSummary.of(self.scan(source, now_image, packages))
+        except ImagetrustError as error:
+            return None, f"could not scan {current.ref.familiar}: {error}"
+        finally:
+            source.close()
+        return pull_diff(scanned, now_summary, current.digest), None
+
+
+def vulnerability_evidence(summary: VulnSummary) -> Evidence:
+    critical = summary.fixable_count("critical")
+    high = summary.fixable_count("high")
+    kev = summary.kev_count
+    if kev or critical:
+        outcome = Outcome.FAIL
+    elif high:
+        outcome = Outcome.WARN
+    else:
+        outcome = Outcome.PASS
+    parts = [f"{len(summary)} vulnerabilities"]
+    if len(summary):
+        parts.append(
+            ", ".join(f"{count} {severity}" for severity, count in summary.by_severity.items())
+        )
+    parts.append(f"fixable: {critical} critical, {high} high")
+    if kev:
+        parts.append(f"{kev} known exploited (CISA KEV)")
+    details = {
+        "scanned": True,
+        "total": len(summary),
+        "by_severity": summary.by_severity,
+        "fixable_critical": critical,
+        "fixable_high": high,
+        "kev": kev,
+        "kev_ids": sorted({f.id for f in summary if f.kev}),
+    }
+    return Evidence(Signal.VULNERABILITIES, outcome, "; ".join(parts), details)
+
+
+def _probe_os(source: ImageSource, image: Image, cache_dir: Path) -> OSInfo | None:
+    """Read only the release files (for layer-chain base detection without a full inventory)."""
+    from imagetrust.catalog.osrelease import OS_REQUEST, detect_os
+    from imagetrust.image.reader import read_files
+
+    try:
+        return detect_os(read_files(source, image, [OS_REQUEST], cache_dir=cache_dir))
+    except ImagetrustError:
+        return None
