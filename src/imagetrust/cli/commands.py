@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from imagetrust.cli import (
     catalog_cmd,  # noqa: F401
+    check_cmd,  # noqa: F401
     inspect_cmd,  # noqa: F401
     sbom_cmd,  # noqa: F401
 )
