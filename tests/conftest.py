@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DEAD_URL = "http://127.0.0.1:9"
+"""The discard port: nothing listens there, so a stray request fails at once, locally."""
 
 
 def shared_data_dir() -> Path:
@@ -35,6 +37,17 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     monkeypatch.setenv("IMAGETRUST_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("IMAGETRUST_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
+    # Every internet default points at a closed loopback port, so no test can reach out even by
+    # mistake; tests that need a server start one on 127.0.0.1 and override these.
+    for name in (
+        "IMAGETRUST_HUB_URL",
+        "IMAGETRUST_FEED_BASE_URL",
+        "IMAGETRUST_NVD_URL",
+        "IMAGETRUST_CATALOG_URL",
+    ):
+        monkeypatch.setenv(name, DEAD_URL)
+    monkeypatch.delenv("IMAGETRUST_FEED_URLS", raising=False)
+    monkeypatch.delenv("NVD_API_KEY", raising=False)
     for name in (
         "IMAGETRUST_REGISTRY_MIRRORS",
         "IMAGETRUST_INSECURE_REGISTRIES",

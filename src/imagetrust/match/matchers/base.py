@@ -1,0 +1,45 @@
+"""The matcher protocol: which database ecosystem a package belongs to, and what its rows mean.
+
+Matching runs in two steps so the database is asked once per ecosystem, not once per package:
+the scan groups packages by :meth:`Matcher.ecosystem`, fetches every row for the group's
+:meth:`Matcher.lookup_name` values in one query, then hands each package its rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from imagetrust.catalog.model import OSInfo, Package
+from imagetrust.match.db.store import Affected
+from imagetrust.match.model import Match
+
+
+@dataclass(frozen=True, slots=True)
+class MatchOutcome:
+    matches: tuple[Match, ...] = ()
+    problems: tuple[str, ...] = ()
+    """Rows that could not be judged (a version the scheme cannot order): never silent."""
+
+
+NOTHING = MatchOutcome()
+
+
+class Matcher(Protocol):
+    name: str
+
+    def ecosystem(self, package: Package, os_info: OSInfo | None) -> str | None:
+        """The database ecosystem (``debian:bookworm``, ``pypi``) or None if not ours."""
+        ...
+
+    def feed(self, ecosystem: str) -> str:
+        """The feed spec that fills ``ecosystem`` (``debian-tracker``, ``osv/PyPI``)."""
+        ...
+
+    def lookup_name(self, package: Package) -> str:
+        """The name the feed files the package under (Debian: the source package)."""
+        ...
+
+    def match(self, package: Package, ecosystem: str, rows: Sequence[Affected]) -> MatchOutcome:
+        ...

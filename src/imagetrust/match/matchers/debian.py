@@ -1,0 +1,86 @@
+"""Debian packages against the Debian security tracker, by source package and release codename.
+
+The tracker files everything under the *source* package (``glibc``, not ``libc6``) and its fixed
+versions are source versions, so a binNMU binary ``2.36-9+b1`` is judged by its source version
+``2.36-9``.  Each binary package still gets its own finding, as Trivy and Grype report them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from imagetrust import versions
+from imagetrust.catalog.model import OSInfo, Package
+from imagetrust.match.db.store import Affected
+from imagetrust.match.fixstate import debian_verdict
+from imagetrust.match.matchers.base import NOTHING, MatchOutcome
+from imagetrust.match.model import Match
+from imagetrust.match.names import debian_ecosystem
+from imagetrust.match.severity import debian_rating
+
+# os-release VERSION_ID → codename, for images (distroless) that lack VERSION_CODENAME
+CODENAMES = {
+    "7": "wheezy", "8": "jessie", "9": "stretch", "10": "buster", "11": "bullseye",
+    "12": "bookworm", "13": "trixie", "14": "forky",
+}
+
+
+def _cmp(a: str, b: str) -> int:
+    return versions.compare("deb", a, b)
+
+
+def debian_release(os_info: OSInfo | None) -> str | None:
+    if os_info is None or os_info.id != "debian":
+        return None
+    if os_info.codename:
+        return os_info.codename.lower()
+    major = (os_info.version_id or "").split(".")[0]
+    return CODENAMES.get(major)
+
+
+class DebianMatcher:
+    name = "debian"
+
+    def ecosystem(self, package: Package, os_info: OSInfo | None) -> str | None:
+        if package.type != "deb":
+            return None
+        release = debian_release(os_info)
+        return debian_ecosystem(release) if release else None
+
+    def feed(self, ecosystem: str) -> str:
+        return "debian-tracker"
+
+    def lookup_name(self, package: Package) -> str:
+        return package.source_name or package.name
+
+    def match(self, package: Package, ecosystem: str, rows: Sequence[Affected]) -> MatchOutcome:
+        if not rows:
+            return NOTHING
+        installed = package.source_version or package.version
+        found: list[Match] = []
+        problems: list[str] = []
+        for row in rows:
+            try:
+                verdict = debian_verdict(
+                    installed, row.state, row.fixed_version, row.urgency, row.nodsa,
+                    row.nodsa_reason, _cmp,
+                )
+            except versions.InvalidVersion as error:
+                problems.append(f"{package.name} {row.advisory_id}: {error}")
+                continue
+            if verdict.state is None:
+                continue
+            found.append(
+                Match(
+                    package=package,
+                    advisory_id=row.advisory_id,
+                    source=row.source,
+                    ecosystem=ecosystem,
+                    fix_state=verdict.state,
+                    fixed_version=verdict.fixed_version,
+                    distro_status=verdict.distro_status,
+                    distro_rating=debian_rating(row.urgency),
+                    note=f"no-dsa: {row.nodsa}" if row.nodsa else None,
+                )
+            )
+        return MatchOutcome(tuple(found), tuple(problems))

@@ -1,0 +1,138 @@
+"""OSV ``affected[]`` evaluation: is this version inside the ranges or the ``versions`` list?
+
+Follows the OSV schema's algorithm: events of a range sorted by version, a version is affected
+when the last event at or below it is ``introduced`` (``last_affected`` covers itself, ``fixed``
+and ``limit`` do not).  ECOSYSTEM ranges use the ecosystem's own ordering, SEMVER ranges SemVer 2.0
+(Go's flavour for Go, Cargo's for crates.io); GIT ranges never reach the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cmp_to_key
+
+from imagetrust import versions
+from imagetrust.match.db.store import AffectedRange, RangeEvent
+
+Compare = Callable[[str, str], int]
+
+# database ecosystem (before ':') → purl version scheme for ECOSYSTEM ranges
+ECOSYSTEM_SCHEMES = {
+    "pypi": "pypi",
+    "npm": "npm",
+    "go": "golang",
+    "maven": "maven",
+    "crates.io": "cargo",
+    "rubygems": "gem",
+    "ubuntu": "deb",
+    "debian": "deb",
+    "alpine": "apk",
+}
+_SEMVER_SCHEMES = {"go": "golang", "crates.io": "cargo"}
+
+
+def comparators(ecosystem: str) -> tuple[Compare, Compare]:
+    """``(ECOSYSTEM compare, SEMVER compare)`` for a database ecosystem such as ``pypi``."""
+    family = ecosystem.split(":")[0]
+    eco = ECOSYSTEM_SCHEMES[family]
+    sem = _SEMVER_SCHEMES.get(family, "npm")
+
+    def eco_cmp(a: str, b: str) -> int:
+        return versions.compare(eco, a, b)
+
+    def sem_cmp(a: str, b: str) -> int:
+        return versions.compare(sem, a, b)
+
+    return eco_cmp, sem_cmp
+
+
+@dataclass(frozen=True, slots=True)
+class RangeVerdict:
+    affected: bool
+    fixed_version: str | None
+    """The first fix above the installed version, when one is published."""
+
+
+_ORDER = {"introduced": 0, "last_affected": 1, "fixed": 2, "limit": 3}
+
+
+def _sorted_events(events: Sequence[RangeEvent], cmp: Compare) -> list[RangeEvent]:
+    def order(a: RangeEvent, b: RangeEvent) -> int:
+        if a.version == b.version:
+            return _ORDER.get(a.kind, 9) - _ORDER.get(b.kind, 9)
+        if a.kind == "introduced" and a.version == "0":
+            return -1
+        if b.kind == "introduced" and b.version == "0":
+            return 1
+        return cmp(a.version, b.version)
+
+    return sorted(events, key=cmp_to_key(order))
+
+
+def in_range(version: str, events: Sequence[RangeEvent], cmp: Compare) -> RangeVerdict:
+    """Evaluate one range; raises :class:`versions.InvalidVersion` on unorderable versions."""
+    affected = False
+    limits = [e.version for e in events if e.kind == "limit"]
+    for event in _sorted_events([e for e in events if e.kind != "limit"], cmp):
+        if event.kind == "introduced":
+            if event.version == "0" or cmp(version, event.version) >= 0:
+                affected = True
+            else:
+                break
+        elif event.kind == "fixed":
+            if cmp(version, event.version) >= 0:
+                affected = False
+            else:
+                break
+        elif event.kind == "last_affected":
+            if cmp(version, event.version) > 0:
+                affected = False
+            else:
+                break
+    if affected and any(cmp(version, limit) >= 0 for limit in limits):
+        affected = False
+    return RangeVerdict(affected, _next_fix(version, events, cmp) if affected else None)
+
+
+def _next_fix(version: str, events: Sequence[RangeEvent], cmp: Compare) -> str | None:
+    best: str | None = None
+    for event in events:
+        if event.kind == "fixed" and cmp(event.version, version) > 0 and (
+            best is None or cmp(event.version, best) < 0
+        ):
+            best = event.version
+    return best
+
+
+def evaluate(
+    version: str,
+    ranges: Sequence[AffectedRange],
+    listed: Sequence[str],
+    eco_cmp: Compare,
+    sem_cmp: Compare,
+) -> RangeVerdict:
+    """One ``affected[]`` entry: affected by any range or by the explicit ``versions`` list."""
+    affected = False
+    fixes: list[str] = []
+    for item in ranges:
+        cmp = sem_cmp if item.type == "SEMVER" else eco_cmp
+        verdict = in_range(version, item.events, cmp)
+        if verdict.affected:
+            affected = True
+            if verdict.fixed_version:
+                fixes.append(verdict.fixed_version)
+    if not affected and listed and any(eco_cmp(version, v) == 0 for v in listed):
+        affected = True
+        for item in ranges:
+            cmp = sem_cmp if item.type == "SEMVER" else eco_cmp
+            fix = _next_fix(version, item.events, cmp)
+            if fix:
+                fixes.append(fix)
+    if not affected:
+        return RangeVerdict(False, None)
+    lowest: str | None = None
+    for fix in fixes:
+        if lowest is None or eco_cmp(fix, lowest) < 0:
+            lowest = fix
+    return RangeVerdict(True, lowest)

@@ -1,0 +1,122 @@
+"""What matching produces: findings (package + advisory + fix state + severity) and a scan result.
+
+Frozen dataclasses: the report stage formats them, the policy stage judges them, nobody edits them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from imagetrust.catalog.model import OSInfo, Package
+
+FIXED = "fixed"
+NOT_FIXED = "not-fixed"
+WONT_FIX = "wont-fix"
+DEFERRED = "deferred"
+END_OF_LIFE = "end-of-life"
+FIX_STATES: tuple[str, ...] = (FIXED, NOT_FIXED, WONT_FIX, DEFERRED, END_OF_LIFE)
+
+SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "negligible", "unknown")
+"""Most to least severe; ``unknown`` when no source rated the vulnerability."""
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A matcher's verdict for one package and one advisory, before aliases and severity.
+
+    ``distro_rating`` is the distribution's own severity word (Debian urgency, Ubuntu priority)
+    already mapped to :data:`SEVERITIES`; None when it gave none.
+    """
+
+    package: Package
+    advisory_id: str
+    source: str
+    """The feed that said so: ``debian-tracker``, ``alpine-secdb``, ``osv``."""
+    ecosystem: str
+    fix_state: str
+    fixed_version: str | None
+    distro_status: str | None
+    distro_rating: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cvss:
+    score: float | None
+    vector: str | None
+    type: str
+    """``CVSS_V3``, ``CVSS_V4``, ``CVSS_V2``."""
+    origin: str
+    """Who scored it: ``nvd@nist.gov``, a CNA, or the advisory (``ghsa``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One vulnerability in one installed package (per binary package for distros)."""
+
+    id: str
+    """The CVE id when there is one, else the advisory's own id."""
+    aliases: tuple[str, ...]
+    package: Package
+    fix_state: str
+    fixed_version: str | None
+    distro_status: str | None
+    severity: str
+    severity_source: str | None
+    """``debian``, ``ubuntu``, ``nvd``, ``ghsa``, ``pysec``…; None when ``unknown``."""
+    cvss: Cvss | None
+    kev: bool
+    epss: float | None
+    source: str
+    ecosystem: str
+    summary: str | None = None
+    note: str | None = None
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return (self.id, *self.aliases)
+
+    @property
+    def cve_ids(self) -> tuple[str, ...]:
+        return tuple(i for i in self.ids if i.startswith("CVE-"))
+
+
+@dataclass(frozen=True, slots=True)
+class FeedAge:
+    """A feed unit the scan relied on, and how old its data was."""
+
+    name: str
+    updated_at: str
+    age: timedelta
+    record_count: int
+    stale: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ScanSubject:
+    """What was scanned: the reference or path as the user gave it, and its digest if known."""
+
+    reference: str
+    digest: str | None = None
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    subject: ScanSubject
+    os: OSInfo | None
+    packages: tuple[Package, ...]
+    findings: tuple[Finding, ...]
+    feeds: tuple[FeedAge, ...] = ()
+    warnings: tuple[str, ...] = ()
+    db_path: Path | None = None
+    updated_feeds: tuple[str, ...] = field(default=())
+    """Feed units downloaded during this scan (empty offline or when all were fresh)."""
+
+    def counts(self) -> dict[str, int]:
+        """Findings per severity, every severity present (zeros included)."""
+        result = dict.fromkeys(SEVERITIES, 0)
+        for finding in self.findings:
+            result[finding.severity] += 1
+        return result

@@ -1,0 +1,281 @@
+"""The match stage's entry point: catalog + database → findings.
+
+``scan_catalog`` works out which feeds this image needs (Debian tracker for Debian, the Alpine
+branch's secdb, OSV Ubuntu, one OSV ecosystem per language present), refreshes only those that
+are missing or stale (never offline), matches every package with one query per ecosystem, merges
+aliases into one finding per package and vulnerability, and rates each finding.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from imagetrust.catalog.model import Catalog, Package
+from imagetrust.errors import DatabaseError, FeedError, ImagetrustError, SourceError
+from imagetrust.match.db import DEFAULT_MAX_AGE, FeedStatus, VulnDB, db_status, update_feeds
+from imagetrust.match.db.nvd_enrich import enrich_nvd
+from imagetrust.match.db.update import ProgressCallback
+from imagetrust.match.feeds import FEEDS, resolve_units
+from imagetrust.match.feeds import nvd as nvd_feed
+from imagetrust.match.matchers import Matcher, default_matchers
+from imagetrust.match.merge import merge_matches
+from imagetrust.match.model import FeedAge, Finding, Match, ScanResult, ScanSubject
+from imagetrust.match.names import normalize_name
+
+ENRICHMENT_FEEDS: tuple[str, ...] = ("kev", "epss")
+FEED_BASE_URL_ENV = "IMAGETRUST_FEED_BASE_URL"
+FEED_URLS_ENV = "IMAGETRUST_FEED_URLS"
+NVD_URL_ENV = "IMAGETRUST_NVD_URL"
+
+
+def feed_base_urls(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Feed servers from the environment.
+
+    ``IMAGETRUST_FEED_BASE_URL=ROOT`` points every feed at a mirror laid out as
+    ``ROOT/<feed name>/…`` (``ROOT/debian-tracker/data/json``, ``ROOT/osv/PyPI/all.zip``);
+    ``IMAGETRUST_FEED_URLS=osv=URL,kev=URL`` overrides single feeds and wins over the root.
+    """
+    env = os.environ if environ is None else environ
+    urls: dict[str, str] = {}
+    root = env.get(FEED_BASE_URL_ENV, "").strip().rstrip("/")
+    if root:
+        urls = {name: f"{root}/{name}" for name in (*FEEDS, nvd_feed.FEED)}
+    for item in env.get(FEED_URLS_ENV, "").split(","):
+        name, sep, url = item.strip().partition("=")
+        if not item.strip():
+            continue
+        if not sep or not url.startswith(("http://", "https://", "file:")):
+            raise DatabaseError(
+                f"invalid {FEED_URLS_ENV} entry {item.strip()!r}",
+                hint="use FEED=URL pairs separated by commas, e.g. osv=http://mirror/osv",
+            )
+        urls[name.strip()] = url.strip().rstrip("/")
+    return urls
+
+
+def nvd_base_url(environ: Mapping[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    return (
+        env.get(NVD_URL_ENV)
+        or feed_base_urls(env).get(nvd_feed.FEED)
+        or nvd_feed.DEFAULT_BASE_URL
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FeedNeeds:
+    """Feed specs an image needs: ``required`` to match at all, ``enrichment`` for KEV/EPSS."""
+
+    required: tuple[str, ...]
+    enrichment: tuple[str, ...] = ENRICHMENT_FEEDS
+    unmatched: tuple[str, ...] = ()
+    """Why some packages cannot be matched (unknown distro release, unsupported type)."""
+
+
+def _plan(
+    catalog: Catalog, matchers: Sequence[Matcher]
+) -> tuple[dict[tuple[int, str], list[Package]], list[str]]:
+    """Packages grouped by (matcher index, ecosystem), and notes on those no matcher takes."""
+    groups: dict[tuple[int, str], list[Package]] = defaultdict(list)
+    orphans: dict[str, int] = defaultdict(int)
+    for pkg in catalog.packages:
+        for index, matcher in enumerate(matchers):
+            eco = matcher.ecosystem(pkg, catalog.os)
+            if eco:
+                groups[(index, eco)].append(pkg)
+                break
+        else:
+            orphans[pkg.type] += 1
+    notes = []
+    distro = catalog.os.id if catalog.os else "unknown"
+    for kind, count in sorted(orphans.items()):
+        if kind in ("deb", "apk", "rpm"):
+            notes.append(
+                f"{count} {kind} package(s) not matched: no vulnerability feed for the "
+                f"{distro} release of this image"
+            )
+        else:
+            notes.append(f"{count} {kind} package(s) not matched: no feed for this package type")
+    return groups, notes
+
+
+def required_feeds(catalog: Catalog, matchers: Sequence[Matcher] | None = None) -> FeedNeeds:
+    chosen = list(matchers) if matchers is not None else default_matchers()
+    groups, notes = _plan(catalog, chosen)
+    needed: list[str] = []
+    for index, eco in groups:
+        spec = chosen[index].feed(eco)
+        if spec not in needed:
+            needed.append(spec)
+    return FeedNeeds(tuple(sorted(needed)), ENRICHMENT_FEEDS, tuple(notes))
+
+
+def _units(spec: str) -> list[str]:
+    return [u.source for u in resolve_units([spec])]
+
+
+def _classify(
+    specs: Sequence[str], status: Mapping[str, FeedStatus]
+) -> tuple[list[str], list[str]]:
+    """(missing specs, stale specs) against the stored feed units."""
+    missing, stale = [], []
+    for spec in specs:
+        units = _units(spec)
+        if any(u not in status for u in units):
+            missing.append(spec)
+        elif any(status[u].stale for u in units):
+            stale.append(spec)
+    return missing, stale
+
+
+def _stored(db_path: Path, max_age: timedelta, now: datetime | None) -> dict[str, FeedStatus]:
+    if not db_path.is_file():
+        return {}
+    return {s.name: s for s in db_status(db_path, max_age=max_age, now=now)}
+
+
+def ensure_feeds(
+    db_path: Path,
+    needs: FeedNeeds,
+    *,
+    offline: bool = False,
+    base_urls: Mapping[str, str] | None = None,
+    max_age: timedelta = DEFAULT_MAX_AGE,
+    progress: ProgressCallback | None = None,
+    now: datetime | None = None,
+) -> tuple[list[str], list[str]]:
+    """Make the needed feeds present: ``(units updated, warnings)``.
+
+    Required feeds missing offline are an error; stale ones offline, or enrichment feeds that
+    cannot be had, only warn.
+    """
+    warnings: list[str] = []
+    updated: list[str] = []
+    status = _stored(db_path, max_age, now)
+    missing, stale = _classify(needs.required, status)
+    if offline:
+        if missing:
+            raise DatabaseError(
+                f"the vulnerability database {db_path} lacks feed(s) {', '.join(missing)} "
+                "needed for this image and --offline forbids downloading",
+                hint=f"run `imagetrust db update --feed {missing[0]}` where online and "
+                "`imagetrust db import` the exported bundle here",
+            )
+        warnings.extend(f"feed {spec} is older than {max_age.days} day(s)" for spec in stale)
+    elif missing or stale:
+        result = update_feeds(db_path, [*missing, *stale], base_urls=base_urls, progress=progress)
+        updated.extend(o.name for o in result.outcomes if o.changed)
+    status = _stored(db_path, max_age, now) if updated else status
+    e_missing, e_stale = _classify(needs.enrichment, status)
+    if offline:
+        warnings.extend(
+            f"enrichment feed {spec} is missing: KEV/EPSS columns are incomplete"
+            for spec in e_missing
+        )
+    elif e_missing or e_stale:
+        try:
+            result = update_feeds(
+                db_path, [*e_missing, *e_stale], base_urls=base_urls, progress=progress
+            )
+            updated.extend(o.name for o in result.outcomes if o.changed)
+        except (FeedError, SourceError) as error:
+            warnings.append(f"enrichment feeds not updated ({error}); KEV/EPSS may be incomplete")
+    return updated, warnings
+
+
+def match_catalog(
+    catalog: Catalog, db: VulnDB, matchers: Sequence[Matcher] | None = None
+) -> tuple[list[Match], list[str]]:
+    """Every match of every package, plus problems (rows that could not be judged)."""
+    chosen = list(matchers) if matchers is not None else default_matchers()
+    groups, _ = _plan(catalog, chosen)
+    matches: list[Match] = []
+    problems: list[str] = []
+    for (index, eco), packages in groups.items():
+        matcher = chosen[index]
+        names = [(pkg, matcher.lookup_name(pkg)) for pkg in packages]
+        rows = db.affected(eco, {name for _, name in names})
+        if not rows:
+            continue
+        for pkg, name in names:
+            found = rows.get(normalize_name(eco, name))
+            if not found:
+                continue
+            outcome = matcher.match(pkg, eco, found)
+            matches.extend(outcome.matches)
+            problems.extend(outcome.problems)
+    return matches, problems
+
+
+def _feed_ages(
+    db_path: Path, specs: Sequence[str], max_age: timedelta, now: datetime | None
+) -> tuple[FeedAge, ...]:
+    status = _stored(db_path, max_age, now)
+    names = [u for spec in specs for u in _units(spec)]
+    return tuple(
+        FeedAge(s.name, s.updated_at.isoformat(), s.age, s.record_count, s.stale)
+        for n in names
+        if (s := status.get(n)) is not None
+    )
+
+
+def scan_catalog(
+    catalog: Catalog,
+    db_path: Path,
+    *,
+    subject: ScanSubject | None = None,
+    offline: bool = False,
+    base_urls: Mapping[str, str] | None = None,
+    max_age: timedelta = DEFAULT_MAX_AGE,
+    nvd: bool = True,
+    nvd_api_key: str | None = None,
+    nvd_url: str | None = None,
+    progress: ProgressCallback | None = None,
+    matchers: Sequence[Matcher] | None = None,
+    now: datetime | None = None,
+) -> ScanResult:
+    """Findings for ``catalog`` from the database at ``db_path`` (refreshed first unless
+    ``offline``).  ``nvd`` fetches CVSS from NVD for CVEs no other source rated (online only)."""
+    chosen = list(matchers) if matchers is not None else default_matchers()
+    needs = required_feeds(catalog, chosen)
+    updated, warnings = ensure_feeds(
+        db_path, needs, offline=offline, base_urls=base_urls, max_age=max_age,
+        progress=progress, now=now,
+    )
+    warnings = [*needs.unmatched, *warnings]
+    subject = subject or ScanSubject("catalog")
+    if not db_path.is_file():  # nothing needed and nothing stored: an image without packages
+        return ScanResult(subject, catalog.os, catalog.packages, (), (), tuple(warnings), db_path)
+    with VulnDB.open(db_path) as db:
+        matches, problems = match_catalog(catalog, db, chosen)
+        findings = merge_matches(matches, db)
+    unrated = sorted({c for f in findings if f.severity == "unknown" for c in f.cve_ids})
+    if unrated and nvd and not offline:
+        try:
+            enrich_nvd(
+                db_path, unrated, api_key=nvd_api_key or os.environ.get("NVD_API_KEY"),
+                base_url=nvd_url or nvd_base_url(),
+            )
+            with VulnDB.open(db_path) as db:
+                findings = merge_matches(matches, db)
+        except ImagetrustError as error:
+            warnings.append(f"NVD enrichment skipped ({error})")
+    if problems:
+        warnings.append(f"{len(problems)} advisory row(s) could not be judged: {problems[0]}")
+    feeds = _feed_ages(db_path, [*needs.required, *needs.enrichment], max_age,
+                       now or datetime.now(UTC))
+    return ScanResult(
+        subject, catalog.os, catalog.packages, tuple(findings), feeds, tuple(warnings), db_path,
+        tuple(updated),
+    )
+
+
+__all__ = [
+    "ENRICHMENT_FEEDS", "FeedNeeds", "Finding", "ensure_feeds", "feed_base_urls",
+    "match_catalog", "nvd_base_url", "required_feeds", "scan_catalog",
+]

@@ -1,0 +1,69 @@
+"""``cves --format json``: one self-describing object (image, database ages, findings, counts)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from imagetrust.match.model import SEVERITIES, Finding, ScanResult
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    pkg = f.package
+    return {
+        "id": f.id,
+        "aliases": list(f.aliases),
+        "package": {
+            "name": pkg.name,
+            "version": pkg.version,
+            "type": pkg.type,
+            "purl": pkg.purl,
+            "source_name": pkg.source_name,
+            "source_version": pkg.source_version,
+        },
+        "fix_state": f.fix_state,
+        "fixed_version": f.fixed_version,
+        "distro_status": f.distro_status,
+        "severity": f.severity,
+        "severity_source": f.severity_source,
+        "cvss": {"score": f.cvss.score, "vector": f.cvss.vector} if f.cvss else None,
+        "kev": f.kev,
+        "epss": f.epss,
+        "summary": f.summary,
+        "source": f.source,
+    }
+
+
+def counts(findings: Sequence[Finding]) -> dict[str, int]:
+    result = dict.fromkeys(SEVERITIES, 0)
+    for f in findings:
+        result[f.severity] += 1
+    return result
+
+
+def cves_json(result: ScanResult, findings: Sequence[Finding]) -> dict[str, Any]:
+    os_info = result.os
+    return {
+        "image": {
+            "reference": result.subject.reference,
+            "digest": result.subject.digest,
+            "os": (
+                {"id": os_info.id, "version_id": os_info.version_id, "release": os_info.release,
+                 "pretty_name": os_info.pretty_name}
+                if os_info else None
+            ),
+        },
+        "db": {
+            "path": str(result.db_path) if result.db_path else None,
+            "feeds": [
+                {"name": a.name, "updated_at": a.updated_at,
+                 "age_hours": round(a.age.total_seconds() / 3600, 1),
+                 "records": a.record_count, "stale": a.stale}
+                for a in result.feeds
+            ],
+        },
+        "packages": len(result.packages),
+        "findings": [finding_json(f) for f in findings],
+        "counts": {"total": len(findings), **counts(findings)},
+        "warnings": list(result.warnings),
+    }

@@ -1,0 +1,56 @@
+"""``cves`` as a terminal table (rich): findings grouped by package, worst first, then counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from imagetrust.match.model import SEVERITIES, Finding, ScanResult
+from imagetrust.report.cves_json import counts
+
+_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan",
+          "negligible": "dim", "unknown": "magenta"}
+
+
+def _group_key(f: Finding) -> tuple[str, str, str]:
+    return (f.package.name, f.package.version, f.package.type)
+
+
+def render_cves(result: ScanResult, findings: Sequence[Finding], console: Console) -> None:
+    title = result.subject.reference
+    if result.os and result.os.pretty_name:
+        title += f" ({result.os.pretty_name})"
+    table = Table(title=title, show_lines=False)
+    for column in ("Package", "Installed", "Vulnerability", "Severity", "Fix state", "Fixed in",
+                   "KEV", "EPSS"):
+        table.add_column(column, no_wrap=column in ("Vulnerability", "Severity"))
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    groups: dict[tuple[str, str, str], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(_group_key(f), []).append(f)
+    ordered = sorted(groups.items(), key=lambda kv: (min(rank[f.severity] for f in kv[1]), kv[0]))
+    for (name, version, kind), items in ordered:
+        for index, f in enumerate(sorted(items, key=lambda x: (rank[x.severity], x.id))):
+            table.add_row(
+                f"{name} ({kind})" if index == 0 else "",
+                version if index == 0 else "",
+                f.id,
+                f"[{_STYLE[f.severity]}]{f.severity}[/]",
+                f.fix_state,
+                f.fixed_version or "",
+                "yes" if f.kev else "",
+                f"{f.epss:.3f}" if f.epss is not None else "",
+            )
+    if findings:
+        console.print(table)
+    tally = counts(findings)
+    summary = ", ".join(f"{tally[s]} {s}" for s in SEVERITIES if tally[s])
+    console.print(
+        f"{len(findings)} vulnerabilities in {len(groups)} packages"
+        + (f": {summary}" if summary else "")
+        + f" ({len(result.packages)} packages scanned)"
+    )
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)

@@ -1,0 +1,88 @@
+"""``cves --format sarif``: SARIF 2.1.0 for code-scanning dashboards (GitHub, GitLab, Azure).
+
+One rule per vulnerability id, one result per finding.  ``security-severity`` carries the CVSS
+score (GitHub ranks alerts by it); without a score the severity word maps to a representative
+value.  Locations point at the file that records the package inside the image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from imagetrust import __version__
+from imagetrust.match.model import Finding, ScanResult
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note",
+          "negligible": "note", "unknown": "warning"}
+_SCORE = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0", "negligible": "0.5",
+          "unknown": "5.0"}
+
+
+def _security_severity(f: Finding) -> str:
+    if f.cvss is not None and f.cvss.score is not None:
+        return f"{f.cvss.score:.1f}"
+    return _SCORE[f.severity]
+
+
+def _rule(f: Finding) -> dict[str, Any]:
+    text = f.summary or f"{f.id} in {f.package.name}"
+    return {
+        "id": f.id,
+        "name": f.id.replace("-", ""),
+        "shortDescription": {"text": f"{f.id} ({f.severity})"},
+        "fullDescription": {"text": text},
+        "help": {
+            "text": text,
+            "markdown": f"**{f.id}** — {text}\n\nAliases: {', '.join(f.aliases) or 'none'}",
+        },
+        "defaultConfiguration": {"level": _LEVEL[f.severity]},
+        "properties": {
+            "security-severity": _security_severity(f),
+            "tags": ["security", "vulnerability", f.severity],
+        },
+    }
+
+
+def _message(f: Finding) -> str:
+    fix = (f"fixed in {f.fixed_version}" if f.fixed_version else f.fix_state)
+    return (f"{f.package.name} {f.package.version} ({f.package.type}) is affected by {f.id} "
+            f"[{f.severity}]: {fix}.")
+
+
+def sarif_report(result: ScanResult, findings: Sequence[Finding]) -> dict[str, Any]:
+    rules: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
+    results: list[dict[str, Any]] = []
+    for f in findings:
+        if f.id not in index:
+            index[f.id] = len(rules)
+            rules.append(_rule(f))
+        path = f.package.locations[0].path if f.package.locations else result.subject.reference
+        results.append({
+            "ruleId": f.id,
+            "ruleIndex": index[f.id],
+            "level": _LEVEL[f.severity],
+            "message": {"text": _message(f)},
+            "locations": [{
+                "physicalLocation": {"artifactLocation": {"uri": path.lstrip("/")}},
+                "logicalLocations": [{"name": result.subject.reference, "kind": "module"}],
+            }],
+            "partialFingerprints": {"packageVulnerability": f"{f.package.purl}|{f.id}"},
+            "properties": {
+                "fix_state": f.fix_state, "fixed_version": f.fixed_version, "kev": f.kev,
+                "purl": f.package.purl,
+            },
+        })
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "imagetrust", "version": __version__,
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    }

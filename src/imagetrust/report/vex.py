@@ -1,0 +1,143 @@
+"""``cves --format cyclonedx-vex``: CycloneDX 1.6 with the affected packages and one vulnerability
+per finding id, written with cyclonedx-python-lib so the output follows the schema.
+
+Every finding is an *affected* statement (analysis state ``in_triage``: a scanner knows the
+package is in range, not whether the code path is reachable); the fix state and distro status go
+into ``analysis.detail`` and ``recommendation``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from cyclonedx.model import Property, XsUri
+from cyclonedx.model.bom import Bom
+from cyclonedx.model.component import Component, ComponentType
+from cyclonedx.model.impact_analysis import ImpactAnalysisAffectedStatus, ImpactAnalysisState
+from cyclonedx.model.vulnerability import (
+    BomTarget,
+    BomTargetVersionRange,
+    Vulnerability,
+    VulnerabilityAnalysis,
+    VulnerabilityRating,
+    VulnerabilityReference,
+    VulnerabilityScoreSource,
+    VulnerabilitySeverity,
+    VulnerabilitySource,
+)
+from cyclonedx.output.json import JsonV1Dot6
+from packageurl import PackageURL
+
+from imagetrust import __version__
+from imagetrust.catalog.model import Package
+from imagetrust.match.model import Cvss, Finding, ScanResult
+
+_SEVERITY = {
+    "critical": VulnerabilitySeverity.CRITICAL,
+    "high": VulnerabilitySeverity.HIGH,
+    "medium": VulnerabilitySeverity.MEDIUM,
+    "low": VulnerabilitySeverity.LOW,
+    "negligible": VulnerabilitySeverity.INFO,
+    "unknown": VulnerabilitySeverity.UNKNOWN,
+}
+
+
+def _source(identifier: str) -> VulnerabilitySource:
+    if identifier.startswith("CVE-"):
+        return VulnerabilitySource(name="NVD", url=XsUri(
+            f"https://nvd.nist.gov/vuln/detail/{identifier}"))
+    if identifier.startswith("GHSA-"):
+        return VulnerabilitySource(name="GitHub", url=XsUri(
+            f"https://github.com/advisories/{identifier}"))
+    return VulnerabilitySource(name="OSV", url=XsUri(f"https://osv.dev/vulnerability/{identifier}"))
+
+
+def _method(cvss: Cvss) -> VulnerabilityScoreSource:
+    if cvss.type == "CVSS_V4":
+        return VulnerabilityScoreSource.CVSS_V4
+    if cvss.type == "CVSS_V2":
+        return VulnerabilityScoreSource.CVSS_V2
+    if cvss.vector and cvss.vector.startswith("CVSS:3.1"):
+        return VulnerabilityScoreSource.CVSS_V3_1
+    return VulnerabilityScoreSource.CVSS_V3
+
+
+def _ratings(f: Finding) -> list[VulnerabilityRating]:
+    ratings = [VulnerabilityRating(
+        source=VulnerabilitySource(name=f.severity_source or "imagetrust"),
+        severity=_SEVERITY[f.severity],
+        method=VulnerabilityScoreSource.OTHER,
+    )]
+    if f.cvss is not None and f.cvss.score is not None:
+        ratings.append(VulnerabilityRating(
+            source=VulnerabilitySource(name=f.cvss.origin),
+            score=Decimal(str(f.cvss.score)),
+            method=_method(f.cvss),
+            vector=f.cvss.vector,
+        ))
+    return ratings
+
+
+def _ref(pkg: Package) -> str:
+    return pkg.purl or f"{pkg.type}:{pkg.name}@{pkg.version}"
+
+
+def cyclonedx_vex_bom(result: ScanResult, findings: Sequence[Finding]) -> Bom:
+    bom = Bom()
+    bom.metadata.tools.components.add(
+        Component(type=ComponentType.APPLICATION, name="imagetrust", version=__version__)
+    )
+    root = Component(
+        type=ComponentType.CONTAINER, name=result.subject.reference,
+        version=result.subject.digest, bom_ref="image",
+    )
+    bom.metadata.component = root
+    components: dict[str, Component] = {}
+    for f in findings:
+        ref = _ref(f.package)
+        if ref not in components:
+            purl = None
+            try:
+                purl = PackageURL.from_string(f.package.purl) if f.package.purl else None
+            except ValueError:
+                purl = None
+            components[ref] = Component(
+                type=ComponentType.LIBRARY, name=f.package.name, version=f.package.version,
+                purl=purl, bom_ref=ref,
+            )
+            bom.components.add(components[ref])
+    bom.register_dependency(root, list(components.values()))
+    for comp in components.values():
+        bom.register_dependency(comp)
+    by_id: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_id.setdefault(f.id, []).append(f)
+    for vuln_id, items in sorted(by_id.items()):
+        first = items[0]
+        fixes = sorted({f"{f.package.name} {f.fixed_version}" for f in items if f.fixed_version})
+        details = sorted({f"{f.package.name}: {f.fix_state}"
+                          + (f" ({f.distro_status})" if f.distro_status else "") for f in items})
+        bom.vulnerabilities.add(Vulnerability(
+            bom_ref=f"vuln:{vuln_id}",
+            id=vuln_id,
+            source=_source(vuln_id),
+            references=[VulnerabilityReference(id=a, source=_source(a)) for a in first.aliases],
+            ratings=_ratings(first),
+            description=first.summary,
+            recommendation=("Upgrade to " + ", ".join(fixes)) if fixes else None,
+            analysis=VulnerabilityAnalysis(
+                state=ImpactAnalysisState.IN_TRIAGE, detail="; ".join(details),
+            ),
+            affects=[
+                BomTarget(ref=_ref(f.package), versions=[BomTargetVersionRange(
+                    version=f.package.version, status=ImpactAnalysisAffectedStatus.AFFECTED)])
+                for f in items
+            ],
+            properties=[Property(name="imagetrust:kev", value="true")] if first.kev else None,
+        ))
+    return bom
+
+
+def cyclonedx_vex_json(result: ScanResult, findings: Sequence[Finding]) -> str:
+    return JsonV1Dot6(cyclonedx_vex_bom(result, findings)).output_as_string(indent=2)

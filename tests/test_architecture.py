@@ -1,0 +1,51 @@
+"""The pipeline only flows one way: a stage never imports a later stage, nor the API or CLI."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import imagetrust
+
+STAGES = ["reference", "source", "image", "catalog", "match", "assess", "policy", "report"]
+PACKAGE = Path(imagetrust.__file__).parent
+
+
+def imported_modules(path: Path) -> list[str]:
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+        elif isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+    return names
+
+
+def test_stages_exist_as_subpackages() -> None:
+    for stage in STAGES:
+        assert (PACKAGE / stage / "__init__.py").is_file(), stage
+
+
+def test_no_stage_imports_a_later_stage_or_the_api() -> None:
+    violations = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        top = path.relative_to(PACKAGE).parts[0]
+        if top not in STAGES:
+            continue
+        for module in imported_modules(path):
+            parts = module.split(".")
+            if parts[0] != "imagetrust" or len(parts) < 2:
+                continue
+            target = parts[1]
+            later = target in STAGES and STAGES.index(target) > STAGES.index(top)
+            if later or target in ("api", "cli"):
+                violations.append(f"{path.relative_to(PACKAGE)} imports {module}")
+    assert violations == []
+
+
+def test_cross_cutting_modules_import_no_stage_above_the_oci_vocabulary() -> None:
+    for name in ("errors.py", "config.py"):
+        for module in imported_modules(PACKAGE / name):
+            parts = module.split(".")
+            if parts[0] == "imagetrust" and len(parts) > 1:
+                assert parts[1] in ("errors", "oci"), f"{name} imports {module}"
