@@ -3,20 +3,49 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
 from rich.console import Console
 
+from imagetrust.assess.official import (
+    DEFAULT_ARCHIVE_URL,
+    CatalogMissingError,
+    OfficialCatalog,
+    load_catalog,
+    update_catalog,
+)
 from imagetrust.cli.main import cli
 from imagetrust.cli.options import format_option, image_options, source_option
-from imagetrust.config import load_settings
-from imagetrust.errors import GateFailed
+from imagetrust.config import Settings, load_settings
+from imagetrust.errors import GateFailed, ImagetrustError
 from imagetrust.image.model import Platform
 from imagetrust.policy.check import check_image
 from imagetrust.policy.verdict import Level
 from imagetrust.report.check import check_json, check_markdown, render_check
 from imagetrust.report.output import write_output
+
+
+def official_catalog(settings: Settings) -> OfficialCatalog | None:
+    """The official-images catalog, fetched on first use unless offline.
+
+    A failed fetch is a warning, not an error: the verdict then says the publisher could not be
+    confirmed, which is true.
+    """
+    try:
+        return load_catalog(settings.cache_dir)
+    except CatalogMissingError:
+        if settings.offline:
+            return None
+    url = os.environ.get("IMAGETRUST_CATALOG_URL") or DEFAULT_ARCHIVE_URL
+    click.echo("note: fetching the official-images library (first use)", err=True)
+    try:
+        update_catalog(settings.cache_dir, url)
+        return load_catalog(settings.cache_dir)
+    except ImagetrustError as error:
+        click.echo(f"imagetrust: warning: official-images library unavailable: {error}", err=True)
+        return None
 
 
 def _check(
@@ -47,10 +76,11 @@ def _check(
         from imagetrust.cli.scanning import scan_function
 
         scan = scan_function(settings, db)
+    official = official_catalog(settings)
     result = check_image(
         image,
         settings=settings,
-        official=settings.cache_dir,
+        official=official if official is not None else settings.cache_dir,
         scan=scan,
         tag=tag,
         platform=Platform.parse(platform) if platform else None,
