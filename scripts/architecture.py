@@ -1,0 +1,84 @@
+"""Write docs/architecture.md: the module map, from each module's own docstring.
+
+Run ``python scripts/architecture.py`` after adding or renaming a module;
+tests/docs/test_architecture_doc.py fails while the committed map differs from the code.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "src" / "imagetrust"
+DOC = ROOT / "docs" / "architecture.md"
+
+STAGES = [
+    ("reference", "parse and normalise what the user typed"),
+    ("source", "get bytes: registry, archives, layouts, directories, the local daemon"),
+    ("image", "manifest → config → layers, and the layer reader's merged file view"),
+    ("catalog", "packages: OS and language catalogers, SBOM input"),
+    ("match", "the vulnerability database, its feeds, and per-ecosystem matchers"),
+    ("assess", "trust signals: publisher, supported tag, freshness, base image, attestations"),
+    ("policy", "the verdict rules and gates"),
+    ("report", "formatters: table, JSON, SARIF, Markdown, CycloneDX, SPDX"),
+]
+SHARED = [
+    ("oci", "the OCI vocabulary every stage speaks (media types, platforms, descriptors)"),
+    ("versions", "exact version ordering per ecosystem (used by matching)"),
+    ("errors.py", "the one error root; the CLI catches it in one place"),
+    ("config.py", "settings: flags, then environment, then the config file"),
+    ("api.py", "the library API the CLI is a shell over"),
+    ("cli", "the command line"),
+]
+
+INTRO = """# Architecture
+
+One pipeline, data flowing one way. Each stage is a subpackage of `src/imagetrust/`; it receives
+the typed output of the stage before it and never imports a later stage (enforced by
+`tests/test_architecture.py`). The CLI is a thin shell over `imagetrust.api`.
+
+```
+reference ─▶ source ─▶ image ─▶ catalog ─▶ match ─▶ assess ─▶ policy ─▶ report
+```
+
+This map is generated from the modules' docstrings by `scripts/architecture.py`.
+"""
+
+
+def first_line(path: Path) -> str:
+    doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+def modules(entry: str) -> list[Path]:
+    path = PACKAGE / entry
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def render() -> str:
+    lines = [INTRO]
+    for title, entries in (("Stages", STAGES), ("Shared", SHARED)):
+        lines.append(f"## {title}\n")
+        for entry, summary in entries:
+            lines.append(f"### `{entry}` — {summary}\n")
+            lines.append("| module | what it is for |")
+            lines.append("|---|---|")
+            for path in modules(entry):
+                rel = path.relative_to(PACKAGE).as_posix()
+                text = first_line(path).replace("|", "\\|")
+                lines.append(f"| `{rel}` | {text} |")
+            lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    DOC.write_text(render())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
