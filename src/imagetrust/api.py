@@ -64,8 +64,9 @@ class ScannedImage:
 
 
 def layer_cache_dir(settings: Settings) -> Path:
-    """Per-layer catalog cache: a second image on the same base re-reads only its own layers."""
-    return settings.cache_dir / "layers"
+    """Root the catalog's per-layer cache lives under (the reader keeps it in ``<root>/layers``),
+    so a second image on the same base re-reads only its own layers."""
+    return settings.cache_dir
 
 
 def catalog(
