@@ -55,6 +55,7 @@ def check(cache: Path, mirror: str, *args: str) -> dict[str, Any]:
         "--format",
         "json",
         "--no-scan",
+        "--offline",  # only the loopback mirror is contacted, never Docker Hub
         "--source",
         "registry",
         "--registry-mirror",
@@ -135,6 +136,7 @@ def test_exit_code_gate_and_formats(cache: Path, fixture_registry: Any) -> None:
     base = [
         "check",
         "--no-scan",
+        "--offline",  # only the loopback mirror is contacted, never Docker Hub
         "--source",
         "registry",
         "--registry-mirror",
@@ -155,3 +157,26 @@ def test_bad_min_level_is_a_usage_error(cache: Path) -> None:
     result = run("check", "--min-level", "great", "debian:12", cache=cache)
     assert result.returncode == 1
     assert "unknown trust level" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_digest_pin_names_the_supported_tags_at_that_digest(
+    cache: Path, fixture_registry: Any, images: FixtureImages
+) -> None:
+    server, _ = fixture_registry
+    current = images.manifest_digest("base-rebuild")  # what library/debian:12 serves now
+    data = check(cache, server.host, f"debian@{current}")
+    tag = evidence(data, "supported_tag")
+    assert tag["outcome"] == "pass"
+    assert "12" in tag["details"]["tags_at_digest"]
+    assert "pinned by digest" in tag["summary"]
+
+
+def test_stale_digest_pin_matches_no_supported_tag(
+    cache: Path, fixture_registry: Any, images: FixtureImages
+) -> None:
+    server, _ = fixture_registry
+    old = images.manifest_digest("base")  # the first build: only the unsupported 12-base tag
+    data = check(cache, server.host, f"debian@{old}")
+    tag = evidence(data, "supported_tag")
+    assert tag["outcome"] == "warn"
+    assert tag["details"]["tags_at_digest"] == []

@@ -33,6 +33,7 @@ from imagetrust.assess.official.store import (
     load_catalog,
     official_name,
 )
+from imagetrust.assess.pinned import image_digests, tags_at_digest
 from imagetrust.assess.publishers import PublisherInfo, classify_publisher
 from imagetrust.catalog.model import Catalog, OSInfo
 from imagetrust.config import Settings
@@ -141,6 +142,7 @@ class _Assessor:
     ) -> Assessment:
         publisher_info, publisher = self._publisher(ref, origin)
         tag_state, supported = self._supported_tag(ref)
+        supported = self._pinned(ref, image, tag_state, supported)
         is_official = publisher_info is not None and publisher_info.tier == "official"
         fresh = check_freshness(image, ref, self.client, official=is_official, now=self.now)
         packages, package_error = self._catalog_packages(source, image)
@@ -153,8 +155,10 @@ class _Assessor:
             image,
             client=self.client,
             catalog=self.catalog,
-            os_info=lambda: packages.os if packages is not None else _probe_os(
-                source, image, self.settings.cache_dir
+            os_info=lambda: (
+                packages.os
+                if packages is not None
+                else _probe_os(source, image, self.settings.cache_dir)
             ),
             attestations=attest.attestations,
             cache_dir=self.settings.cache_dir,
@@ -209,7 +213,8 @@ class _Assessor:
     ) -> tuple[PublisherInfo | None, Evidence]:
         if ref is None:
             return None, Evidence(
-                Signal.PUBLISHER, Outcome.UNKNOWN,
+                Signal.PUBLISHER,
+                Outcome.UNKNOWN,
                 "no registry name is known for this image, so its publisher cannot be told; "
                 "pass the tag it was pulled as",
                 {"tier": "unknown"},
@@ -238,13 +243,15 @@ class _Assessor:
     def _supported_tag(self, ref: ImageReference | None) -> tuple[str, Evidence]:
         if ref is None or official_name(ref) is None:
             return "not-applicable", Evidence(
-                Signal.SUPPORTED_TAG, Outcome.UNKNOWN,
+                Signal.SUPPORTED_TAG,
+                Outcome.UNKNOWN,
                 "only Docker Official Images publish which tags are still rebuilt",
                 {"state": "not-applicable"},
             )
         if self.catalog is None:
             return "unknown", Evidence(
-                Signal.SUPPORTED_TAG, Outcome.UNKNOWN,
+                Signal.SUPPORTED_TAG,
+                Outcome.UNKNOWN,
                 "no official-images catalog is loaded; run `imagetrust catalog update`",
                 {"state": "unknown"},
             )
@@ -260,6 +267,27 @@ class _Assessor:
             "catalog_commit": status.catalog_commit,
         }
         return status.state, Evidence(Signal.SUPPORTED_TAG, outcome, status.reason, details)
+
+    def _pinned(
+        self, ref: ImageReference | None, image: Image, state: str, evidence: Evidence
+    ) -> Evidence:
+        """For a digest-pinned official image, name the supported tags at that digest today."""
+        if ref is None or ref.tag is not None or self.catalog is None or state != "unknown":
+            return evidence
+        if official_name(ref) is None:
+            return evidence
+        tags = tags_at_digest(ref, image_digests(image), self.catalog, self.client)
+        details = {**evidence.details, "tags_at_digest": list(tags) if tags is not None else None}
+        if tags is None:
+            return Evidence(evidence.signal, evidence.outcome, evidence.summary, details)
+        if tags:
+            summary = f"pinned by digest; supported tags pointing to it today: {', '.join(tags)}"
+            return Evidence(evidence.signal, Outcome.PASS, summary, details)
+        summary = (
+            "pinned by digest, and no supported tag points to this digest any more: "
+            "the pinned image is no longer what any maintained tag serves"
+        )
+        return Evidence(evidence.signal, Outcome.WARN, summary, details)
 
     def _catalog_packages(
         self, source: ImageSource, image: Image
@@ -286,7 +314,8 @@ class _Assessor:
             )
         if packages is None:
             return None, Evidence(
-                Signal.VULNERABILITIES, Outcome.UNKNOWN,
+                Signal.VULNERABILITIES,
+                Outcome.UNKNOWN,
                 f"not scanned: the package inventory failed ({package_error})",
                 {"scanned": False, "error": package_error},
             )
@@ -294,7 +323,9 @@ class _Assessor:
             summary = VulnSummary.of(self.scan(source, image, packages))
         except ImagetrustError as error:
             return None, Evidence(
-                Signal.VULNERABILITIES, Outcome.UNKNOWN, f"not scanned: {error}",
+                Signal.VULNERABILITIES,
+                Outcome.UNKNOWN,
+                f"not scanned: {error}",
                 {"scanned": False, "error": str(error)},
             )
         return summary, vulnerability_evidence(summary)

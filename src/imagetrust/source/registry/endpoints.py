@@ -9,6 +9,7 @@ user explicitly marked insecure.
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -68,8 +69,17 @@ def check_plain_http(url: str, insecure: frozenset[str]) -> None:
     )
 
 
+HUB_URL_ENV = "IMAGETRUST_DOCKER_HUB_URL"
+"""Overrides Docker Hub's API base URL (a pull-through proxy; the tests' closed loopback port)."""
+
+
 def registry_endpoint(registry: str, insecure: frozenset[str]) -> Endpoint:
     """The registry's own API endpoint (Docker Hub's lives at registry-1.docker.io)."""
+    override = os.environ.get(HUB_URL_ENV) if registry == HUB else None
+    if override:
+        check_plain_http(override, insecure)
+        parts = urlsplit(override.rstrip("/"))
+        return Endpoint(f"{parts.scheme}://{parts.netloc}{parts.path}", parts.netloc, mirror=False)
     host = HUB_API_HOST if registry == HUB else registry
     scheme = "http" if is_insecure_allowed(registry, insecure) else "https"
     return Endpoint(f"{scheme}://{host}", host, mirror=False)
