@@ -10,8 +10,11 @@ say so rather than guess. A small ELF reader locates the section so a stray copy
 
 from __future__ import annotations
 
+import io
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import BinaryIO
 
 MAGIC = b"\xff Go buildinf:"
 _HEADER_SIZE = 32
@@ -58,7 +61,7 @@ def read_build_info(data: bytes) -> BuildInfo | None:
     """
     if not is_elf(data):
         return None
-    section = _elf_section(data, _SECTION)
+    section = _elf_section(_bytes_reader(data), len(data), _SECTION)
     if isinstance(section, tuple):
         start, end = section
         pos = _find_header(data, start, end)
@@ -72,10 +75,77 @@ def read_build_info(data: bytes) -> BuildInfo | None:
     return None if pos is None else _decode(data, pos)
 
 
-def _find_header(data: bytes, start: int, end: int) -> int | None:
+def extract_build_info(path: str, stream: BinaryIO) -> bytes | None:
+    """``FileRequest.extract`` hook: keep only the build info of a Go binary, not the binary.
+
+    Returns the bytes from the build-info header to the end of its strings (an *excerpt*, read
+    by :func:`read_build_info_excerpt`), ``b""`` for a ``.go.buildinfo`` section without the
+    magic (so the cataloger can say so), or None for anything that is not a Go ELF binary. On a
+    seekable stream only the ELF header, section table, section names and that one section
+    are read; otherwise the binary passes through memory once and is dropped.
+    """
+    head = stream.read(64)
+    if not is_elf(head):
+        return None
+    try:
+        if stream.seekable():
+            size = stream.seek(0, io.SEEK_END)
+
+            def read_at(offset: int, count: int) -> bytes:
+                stream.seek(offset)
+                return stream.read(count)
+
+            section = _elf_section(read_at, size, _SECTION)
+            if isinstance(section, tuple):
+                start, end = section
+                return _excerpt(read_at(start, end - start), start)
+            if section is _NOT_FOUND:
+                return None
+            stream.seek(0)
+            data = stream.read()
+        else:
+            data = head + stream.read()
+            section = _elf_section(_bytes_reader(data), len(data), _SECTION)
+            if isinstance(section, tuple):
+                start, end = section
+                return _excerpt(data[start:end], start)
+            if section is _NOT_FOUND:
+                return None
+    except struct.error:
+        return None
+    pos = _find_header(data, 0, len(data))
+    return None if pos is None else _excerpt(data[pos:], pos)
+
+
+def _excerpt(region: bytes, base: int) -> bytes:
+    """``region`` (found at file offset ``base``) cut to the header and its two strings."""
+    pos = _find_header(region, 0, len(region), base)
+    if pos is None:
+        return b""
+    try:
+        _, offset = _read_string(region, pos + _HEADER_SIZE)
+        _, end = _read_string(region, offset)
+    except BuildInfoError:
+        end = len(region)  # decoding will report what is wrong
+    return region[pos:end]
+
+
+def read_build_info_excerpt(excerpt: bytes) -> BuildInfo:
+    """Decode what :func:`extract_build_info` kept (raises :class:`BuildInfoError`)."""
+    if not excerpt.startswith(MAGIC) or len(excerpt) < _HEADER_SIZE:
+        raise BuildInfoError(".go.buildinfo section does not start with the Go magic")
+    return _decode(excerpt, 0)
+
+
+def _bytes_reader(data: bytes) -> Callable[[int, int], bytes]:
+    return lambda offset, count: data[offset : offset + count]
+
+
+def _find_header(data: bytes, start: int, end: int, base: int = 0) -> int | None:
+    """First 16-byte aligned magic (alignment counted from file offset ``base``)."""
     pos = data.find(MAGIC, start, end)
     while pos != -1:
-        if pos % 16 == 0 and pos + _HEADER_SIZE <= len(data):
+        if (base + pos) % 16 == 0 and pos + _HEADER_SIZE <= len(data):
             return pos
         pos = data.find(MAGIC, pos + 1, end)
     return None
@@ -159,43 +229,47 @@ def _checksum(fields: list[str]) -> str | None:
     return fields[2] if len(fields) > 2 and fields[2] else None
 
 
-def _elf_section(data: bytes, wanted: bytes) -> tuple[int, int] | object | None:
+def _elf_section(
+    read_at: Callable[[int, int], bytes], size: int, wanted: bytes
+) -> tuple[int, int] | object | None:
     """File range of the named section; ``_NOT_FOUND`` when the section headers lack it; None
-    when there are no usable section headers."""
-    if len(data) < 52:
+    when there are no usable section headers. ``read_at(offset, count)`` reads the file."""
+    head = read_at(0, 64)
+    if len(head) < 52:
         return None
-    klass, encoding = data[4], data[5]
+    klass, encoding = head[4], head[5]
     if klass not in (1, 2) or encoding not in (1, 2):
         return None
     end = "<" if encoding == 1 else ">"
     try:
         if klass == 2:
-            shoff, = struct.unpack_from(end + "Q", data, 0x28)
-            shentsize, shnum, shstrndx = struct.unpack_from(end + "HHH", data, 0x3A)
+            shoff, = struct.unpack_from(end + "Q", head, 0x28)
+            shentsize, shnum, shstrndx = struct.unpack_from(end + "HHH", head, 0x3A)
             layout = end + "IIQQQQIIQQ"
         else:
-            shoff, = struct.unpack_from(end + "I", data, 0x20)
-            shentsize, shnum, shstrndx = struct.unpack_from(end + "HHH", data, 0x2E)
+            shoff, = struct.unpack_from(end + "I", head, 0x20)
+            shentsize, shnum, shstrndx = struct.unpack_from(end + "HHH", head, 0x2E)
             layout = end + "IIIIIIIIII"
-        if shoff == 0 or shentsize < struct.calcsize(layout):
+        if shoff == 0 or shentsize < struct.calcsize(layout) or shoff + shentsize > size:
             return None
-        headers = []
-        first = struct.unpack_from(layout, data, shoff)
+        first = struct.unpack_from(layout, read_at(shoff, shentsize))
         if shnum == 0:  # extended numbering: the count lives in section 0's sh_size
             shnum = first[5]
         if shstrndx == 0xFFFF:
             shstrndx = first[6]
-        if shnum > 65536 or shoff + shnum * shentsize > len(data) or shstrndx >= shnum:
+        if shnum > 65536 or shoff + shnum * shentsize > size or shstrndx >= shnum:
             return None
+        table = read_at(shoff, shnum * shentsize)
+        headers = []
         for i in range(shnum):
-            fields = struct.unpack_from(layout, data, shoff + i * shentsize)
+            fields = struct.unpack_from(layout, table, i * shentsize)
             headers.append((fields[0], fields[4], fields[5]))  # name offset, file offset, size
         _, str_off, str_size = headers[shstrndx]
-        names = data[str_off : str_off + str_size]
-        for name_off, offset, size in headers:
+        names = read_at(str_off, min(str_size, max(0, size - str_off)))
+        for name_off, offset, length in headers:
             stop = names.find(b"\0", name_off)
-            if names[name_off:stop] == wanted and offset + size <= len(data):
-                return offset, offset + size
+            if names[name_off:stop] == wanted and offset + length <= size:
+                return offset, offset + length
     except struct.error:
         return None
     return _NOT_FOUND

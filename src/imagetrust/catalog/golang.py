@@ -15,7 +15,14 @@ from collections.abc import Sequence
 
 from packageurl import PackageURL
 
-from imagetrust.catalog.gobuildinfo import BuildInfo, BuildInfoError, Module, read_build_info
+from imagetrust.catalog.gobuildinfo import (
+    BuildInfo,
+    BuildInfoError,
+    Module,
+    extract_build_info,
+    read_build_info,
+    read_build_info_excerpt,
+)
 from imagetrust.catalog.model import CatalogSkip, Location, OSInfo, Package
 from imagetrust.image.files import FileEntry, FileRequest, FileTree
 
@@ -39,7 +46,9 @@ class GoCataloger:
     name = "go"
 
     def request(self) -> FileRequest:
-        return FileRequest(patterns=(), max_size=MAX_BINARY_SIZE, want=wants_executable)
+        # Only the build info is kept (extract), so memory does not grow with the binaries.
+        return FileRequest(patterns=(), max_size=MAX_BINARY_SIZE, want=wants_executable,
+                           extract=extract_build_info)
 
     def catalog(
         self, files: FileTree, os_info: OSInfo | None
@@ -61,7 +70,11 @@ class GoCataloger:
             if data is None:
                 continue
             try:
-                info = read_build_info(data)
+                # The excerpt the reader kept, or whole content (another request wanted it).
+                if _extracted(files, entry):
+                    info: BuildInfo | None = read_build_info_excerpt(data)
+                else:
+                    info = read_build_info(data)
             except BuildInfoError as exc:
                 skips.append(CatalogSkip(self.name, path, f"Go build info unreadable: {exc}"))
                 continue
@@ -101,6 +114,14 @@ class GoCataloger:
             metadata=base_meta,
         ))
         return out, None
+
+
+def _extracted(files: FileTree, entry: FileEntry) -> bool:
+    """Whether the content :meth:`FileTree.read` returns for ``entry`` is an extract."""
+    if entry.data is not None or entry.kind != "hardlink" or not entry.link_target:
+        return entry.extracted
+    target = files.get(entry.link_target)
+    return target is not None and target.extracted
 
 
 def toolchain_version(go_version: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from imagetrust.cli import (
+    audit_cmd,  # noqa: F401
     catalog_cmd,  # noqa: F401
     check_cmd,  # noqa: F401
     cves_cmd,  # noqa: F401

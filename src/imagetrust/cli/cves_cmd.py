@@ -8,16 +8,18 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
 from imagetrust.catalog.model import Catalog
 from imagetrust.cli.main import cli
-from imagetrust.cli.options import image_options
+from imagetrust.cli.options import image_options, source_option
 from imagetrust.config import Settings, load_settings
-from imagetrust.errors import GateFailed
+from imagetrust.errors import GateFailed, UsageError
 from imagetrust.image.model import Platform
 from imagetrust.match.db import resolve_db_path
 from imagetrust.match.filters import FindingFilter, apply_filter, parse_list, parse_severities
@@ -30,22 +32,80 @@ from imagetrust.report.markdown import cves_markdown
 from imagetrust.report.sarif import sarif_report
 from imagetrust.report.vex import cyclonedx_vex_json
 
+if TYPE_CHECKING:
+    from imagetrust.image.session import OpenImage
+
 FORMATS = ("table", "json", "sarif", "markdown", "cyclonedx-vex")
+
+
+@dataclass(frozen=True)
+class LoadedCatalog:
+    """An image's inventory, which copy was read, and (when asked) how many layers its base has."""
+
+    catalog: Catalog
+    subject: ScanSubject
+    note: str | None = None
+    base_layers: int | None = None
 
 
 def load_catalog(image: str, settings: Settings) -> tuple[Catalog, ScanSubject]:
     """Catalog any image source, or read an ``sbom:FILE``."""
+    loaded = load_image_catalog(image, settings)
+    return loaded.catalog, loaded.subject
+
+
+def load_image_catalog(image: str, settings: Settings, *, base: bool = False) -> LoadedCatalog:
+    """Catalog any image source (local-first) or read an ``sbom:FILE``; ``base`` also finds
+    the base image, because --only-base/--ignore-base split findings by its layer count."""
     target = parse_target(image)
     if isinstance(target, LocalReference) and target.transport == "sbom":
+        if base:
+            raise UsageError(
+                f"{target} is an SBOM: it has no layers to tell the base image by",
+                hint="scan the image itself, or drop --only-base/--ignore-base",
+            )
         from imagetrust.catalog.sbom_input import read_sbom
 
-        return read_sbom(target.path), ScanSubject(str(target))
-    from imagetrust.api import open_image
+        return LoadedCatalog(read_sbom(target.path), ScanSubject(str(target)))
+    from imagetrust.api import layer_cache_dir, open_image
     from imagetrust.catalog.run import catalog_image
 
     with open_image(target, settings=settings) as opened:
-        catalog = catalog_image(opened.source, opened.image, cache_dir=settings.cache_dir)
-        return catalog, ScanSubject(str(target), opened.image.digest)
+        catalog = catalog_image(opened.source, opened.image, cache_dir=layer_cache_dir(settings))
+        layers = base_layer_count(opened, catalog, settings) if base else None
+        return LoadedCatalog(
+            catalog, ScanSubject(str(target), opened.image.digest), opened.note, layers
+        )
+
+
+def base_layer_count(opened: OpenImage, catalog: Catalog, settings: Settings) -> int:
+    """How many of the image's first layers are its base's, or a UsageError saying why not."""
+    from imagetrust.assess.base_image import detect_base
+    from imagetrust.assess.check import tag_reference
+    from imagetrust.assess.official.store import CatalogMissingError
+    from imagetrust.assess.official.store import load_catalog as load_official
+    from imagetrust.source.registry.client import RegistryClient
+
+    try:
+        official = load_official(settings.cache_dir)
+    except CatalogMissingError:
+        official = None
+    ref, _ = tag_reference(opened.target, opened.image, None)
+    with RegistryClient(settings) as client:
+        found = detect_base(
+            opened.image, client=client, catalog=official, os_info=catalog.os,
+            cache_dir=settings.cache_dir, ref=ref,
+        )
+    if found.state == "detected" and found.layer_count:
+        return found.layer_count
+    why = found.reason if found.state != "detected" else "; ".join(found.notes) or found.reason
+    if found.state == "none":
+        why = f"it has no base: {why}"
+    raise UsageError(
+        f"cannot tell the base image of {opened.target}: {why}",
+        hint="--only-base/--ignore-base need a base found by annotation, provenance or layer "
+        "chain; drop them to see every finding",
+    )
 
 
 def render(result: ScanResult, findings: Sequence[Finding], output_format: str) -> str:
@@ -88,6 +148,7 @@ def _progress(quiet: bool) -> Callable[..., None] | None:
 @cli.command("cves")
 @click.argument("image")
 @image_options
+@source_option
 @click.option(
     "--format",
     "output_format",
@@ -124,6 +185,16 @@ def _progress(quiet: bool) -> Callable[..., None] | None:
 )
 @click.option("--only-kev", is_flag=True, help="Keep findings on CISA's KEV list.")
 @click.option(
+    "--only-base",
+    is_flag=True,
+    help="Keep findings in packages the base image brought (by the layer that added them).",
+)
+@click.option(
+    "--ignore-base",
+    is_flag=True,
+    help="Drop findings in packages the base image brought: only the image's own layers.",
+)
+@click.option(
     "--exit-code", is_flag=True, help="Exit with 2 when findings remain after the filters."
 )
 @click.option(
@@ -142,6 +213,7 @@ def _progress(quiet: bool) -> Callable[..., None] | None:
 def cves_command(
     image: str,
     platform: str | None,
+    source_mode: str | None,
     registry_mirrors: tuple[str, ...],
     insecure_registries: tuple[str, ...],
     output_format: str,
@@ -152,6 +224,8 @@ def cves_command(
     only_package_type: tuple[str, ...],
     only_cve_id: tuple[str, ...],
     only_kev: bool,
+    only_base: bool,
+    ignore_base: bool,
     exit_code: bool,
     offline: bool,
     db: Path | None,
@@ -161,8 +235,11 @@ def cves_command(
 
     IMAGE is a registry reference (postgres:16), docker-archive:PATH, oci-dir:PATH[:TAG],
     oci-archive:PATH[:TAG], dir:PATH or sbom:FILE (CycloneDX or SPDX JSON). The feeds the image
-    needs are downloaded or refreshed first unless --offline.
+    needs are downloaded or refreshed first unless --offline. --only-base / --ignore-base split
+    findings by the layer that added each package: the base image's layers or the image's own.
     """
+    if only_base and ignore_base:
+        raise UsageError("--only-base and --ignore-base exclude each other", hint="choose one")
     rule = FindingFilter(
         severities=parse_severities(only_severity),
         only_fixed=only_fixed,
@@ -177,15 +254,25 @@ def cves_command(
         platform=platform,
         offline=offline,
         quiet=quiet,
+        source_mode=source_mode,
     )
     if platform:
         settings = settings.with_overrides(platform=Platform.parse(platform))
     db_path = resolve_db_path(db, settings.cache_dir)
-    catalog, subject = load_catalog(image, settings)
+    loaded = load_image_catalog(image, settings, base=only_base or ignore_base)
+    if loaded.note:
+        click.echo(f"note: {loaded.note}", err=True)
+    if loaded.base_layers is not None:
+        base_layers = frozenset(range(loaded.base_layers))
+        rule = replace(
+            rule,
+            layers=base_layers if only_base else None,
+            exclude_layers=base_layers if ignore_base else None,
+        )
     result = scan_catalog(
-        catalog,
+        loaded.catalog,
         db_path,
-        subject=subject,
+        subject=loaded.subject,
         offline=settings.offline,
         base_urls=feed_base_urls(),
         progress=_progress(quiet),
@@ -208,4 +295,12 @@ def cves_command(
         )
 
 
-__all__ = ["FORMATS", "cves_command", "load_catalog", "render", "write_output"]
+__all__ = [
+    "FORMATS",
+    "LoadedCatalog",
+    "cves_command",
+    "load_catalog",
+    "load_image_catalog",
+    "render",
+    "write_output",
+]

@@ -5,18 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from imagetrust.api import catalog
 from imagetrust.cli.main import cli
 from imagetrust.cli.options import format_option, image_options, source_option
 from imagetrust.config import load_settings
 from imagetrust.image.model import Platform
-from imagetrust.report.cyclonedx import cyclonedx_json
-from imagetrust.report.output import write_output
-from imagetrust.report.sbom_json import catalog_json
-from imagetrust.report.sbom_table import render_sbom_table
-from imagetrust.report.spdx import spdx_json
+
+# The pipeline and the writers (rich, cyclonedx-python-lib, spdx-tools) are imported inside the
+# command, and only the writer asked for: they cost more start-up time than a scan of a small
+# image (docs/performance.md).
 
 
 @cli.command("sbom")
@@ -41,6 +38,9 @@ def sbom_command(
     Formats: a table for people, imagetrust JSON, CycloneDX 1.6 JSON, SPDX 2.3 JSON. Each package
     carries the layer that introduced it and the cataloger that found it.
     """
+    from imagetrust.api import catalog
+    from imagetrust.report.output import write_output
+
     settings = load_settings(
         registry_mirrors=registry_mirrors,
         insecure_registries=insecure_registries,
@@ -51,12 +51,22 @@ def sbom_command(
     )
     name, digest = scanned.image.reference, scanned.image.digest
     if output_format == "table" and output is None:
+        from rich.console import Console
+
+        from imagetrust.report.sbom_table import render_sbom_table
+
         render_sbom_table(scanned.catalog, name, Console())
         return
-    writers = {
-        "json": lambda: catalog_json(scanned.catalog, name, digest),
-        "cyclonedx-json": lambda: cyclonedx_json(scanned.catalog, name, digest),
-        "spdx-json": lambda: spdx_json(scanned.catalog, name, digest),
-        "table": lambda: catalog_json(scanned.catalog, name, digest),
-    }
-    write_output(writers[output_format](), output)
+    if output_format == "cyclonedx-json":
+        from imagetrust.report.cyclonedx import cyclonedx_json
+
+        document = cyclonedx_json(scanned.catalog, name, digest)
+    elif output_format == "spdx-json":
+        from imagetrust.report.spdx import spdx_json
+
+        document = spdx_json(scanned.catalog, name, digest)
+    else:  # json, or table written to a file
+        from imagetrust.report.sbom_json import catalog_json
+
+        document = catalog_json(scanned.catalog, name, digest)
+    write_output(document, output)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
+from typing import BinaryIO, Literal
 
 FileKind = Literal["file", "dir", "symlink", "hardlink", "other"]
 
@@ -28,11 +28,18 @@ class FileRequest:
     predicate on (path, size, mode) for files that globs cannot describe (e.g. executables that
     may be Go binaries). Files larger than ``max_size`` are listed with ``data=None`` and
     ``truncated=True`` instead of being read, so memory stays bounded.
+
+    ``extract`` (optional) keeps only what a cataloger needs from large files: the reader hands
+    it ``(path, stream)`` over the file's content (seekable when the layer is) and stores what
+    it returns as ``data`` with ``extracted=True``; None means nothing of interest. A file that
+    another request wants whole is still read whole, so catalogers using ``extract`` must accept
+    both forms.
     """
 
     patterns: tuple[str, ...]
     max_size: int = DEFAULT_MAX_FILE_SIZE
     want: Callable[[str, int, int], bool] | None = field(default=None, compare=False)
+    extract: Callable[[str, BinaryIO], bytes | None] | None = field(default=None, compare=False)
 
     def matches(self, path: str, size: int = 0, mode: int = 0) -> bool:
         if any(_glob_regex(p).match(path) for p in self.patterns):
@@ -91,6 +98,8 @@ class FileEntry:
     """Content of a regular file that matched a request and fits its ``max_size``."""
     truncated: bool = False
     """True when the file matched but was too large to read into memory."""
+    extracted: bool = False
+    """True when ``data`` is what a request's ``extract`` kept, not the whole content."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ import imagetrust
 from imagetrust.image.files import FileKind, FileRequest
 
 _MAGIC = b"ITLC1\n"
-_FORMAT = 1
+_FORMAT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,7 @@ class DeltaEntry:
     link_target: str | None = None
     data: bytes | None = None
     truncated: bool = False
+    extracted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,14 +51,14 @@ class LayerDelta:
     skips: tuple[tuple[str, str], ...]
 
 
-def _want_key(request: FileRequest) -> str | None:
-    """A stable name for a ``want`` predicate: only plain module-level functions have one."""
-    want = request.want
-    if want is None:
+def _function_key(function: object) -> str | None:
+    """A stable name for a ``want``/``extract`` function: only plain module-level functions
+    have one."""
+    if function is None:
         return ""
-    module = getattr(want, "__module__", None)
-    qualname = getattr(want, "__qualname__", None)
-    if not module or not qualname or "<" in qualname or getattr(want, "__closure__", None):
+    module = getattr(function, "__module__", None)
+    qualname = getattr(function, "__qualname__", None)
+    if not module or not qualname or "<" in qualname or getattr(function, "__closure__", None):
         return None
     return f"{module}.{qualname}"
 
@@ -66,10 +67,10 @@ def fingerprint(requests: Sequence[FileRequest]) -> str | None:
     """Key part naming the requests, or None when one has an unnameable ``want`` (no caching)."""
     parts = []
     for request in requests:
-        key = _want_key(request)
-        if key is None:
+        want, extract = _function_key(request.want), _function_key(request.extract)
+        if want is None or extract is None:
             return None
-        parts.append([sorted(request.patterns), request.max_size, key])
+        parts.append([sorted(request.patterns), request.max_size, want, extract])
     parts.sort()
     text = json.dumps([_FORMAT, imagetrust.__version__, parts], separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -121,7 +122,7 @@ def _encode(delta: LayerDelta) -> bytes:
             chunks.append(e.data)
             offset += len(e.data)
         entries.append({"p": e.path, "k": e.kind, "s": e.size, "m": e.mode, "l": e.link_target,
-                        "t": e.truncated, "d": span})
+                        "t": e.truncated, "d": span, "e": e.extracted})
     header = json.dumps({"e": entries, "w": list(delta.whiteouts), "o": list(delta.opaques),
                          "x": [list(s) for s in delta.skips]}).encode()
     return b"".join([_MAGIC, len(header).to_bytes(8, "big"), header, *chunks])
@@ -143,7 +144,7 @@ def _decode(blob: bytes) -> LayerDelta:
                 raise ValueError("data span outside the file")
             data = bytes(body[at:at + size])
         entries.append(DeltaEntry(str(e["p"]), e["k"], int(e["s"]), int(e["m"]), e["l"], data,
-                                  bool(e["t"])))
+                                  bool(e["t"]), bool(e.get("e", False))))
     return LayerDelta(
         entries=tuple(entries),
         whiteouts=tuple(str(w) for w in header["w"]),

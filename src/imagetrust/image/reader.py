@@ -1,14 +1,16 @@
 """The layer reader: the merged view of just the requested paths, never extracting anything.
 
-Each layer is streamed once through its decompressor and walked with :mod:`tarfile`; member data
-is skipped by seeking (uncompressed local layers seek for real, compressed ones decompress and
-drop) and read only for matching regular files up to their request's ``max_size``. Whiteouts
-(``.wh.NAME``) and opaque directories (``.wh..wh..opq``) of a layer hide lower-layer content only,
-as the OCI spec says. Hostile names and links become :class:`Skip` records, never followed.
+Each layer is streamed once through its decompressor and walked header by header
+(:mod:`.tarwalk`); member data is skipped (uncompressed local layers seek for real, compressed
+ones decompress and drop) and read only for matching regular files up to their request's
+``max_size``, or handed to the request's ``extract`` function so that only what a cataloger
+needs stays in memory. Whiteouts (``.wh.NAME``) and opaque directories (``.wh..wh..opq``) of a
+layer hide lower-layer content only, as the OCI spec says. Hostile names and links become
+:class:`Skip` records, never followed.
 
 Caching: with ``cache_dir`` each layer's contribution is cached (see :mod:`.layercache`). A request
-whose ``want`` predicate is not a plain module-level function has no stable name, so calls that
-include such a request are not cached at all rather than risk serving another predicate's result.
+whose ``want`` or ``extract`` is not a plain module-level function has no stable name, so calls
+that include such a request are not cached at all rather than risk serving another one's result.
 """
 
 from __future__ import annotations
@@ -17,11 +19,10 @@ import io
 import os
 import re
 import stat
-import tarfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from imagetrust.errors import ImagetrustError, LayerError
 from imagetrust.image import layercache
@@ -30,11 +31,43 @@ from imagetrust.image.files import FileEntry, FileRequest, FileTree, Skip, _glob
 from imagetrust.image.layercache import DeltaEntry, LayerDelta
 from imagetrust.image.model import Descriptor, Image, Layer
 from imagetrust.image.tarsafe import is_hidden, normalize_member, symlink_target, whiteout
+from imagetrust.image.tarwalk import (
+    HARDLINK,
+    SYMLINK,
+    TarFormatError,
+    TarHostileError,
+    TarMember,
+    TarWalker,
+)
 from imagetrust.source.interface import ImageSource
 from imagetrust.source.rootfs import RootfsSource, walk_tree
 
 _HEADER_LIMIT = 16 * 1024 * 1024
-"""Largest single read tarfile may make for a header (pax / GNU long names); more is hostile."""
+"""Largest long-name / pax header accepted; more is hostile."""
+
+Extract = Callable[[str, BinaryIO], "bytes | None"]
+
+
+class _Rule(NamedTuple):
+    regex: re.Pattern[str] | None
+    want: Callable[[str, int, int], bool] | None
+    max_size: int
+    extract: Extract | None
+
+
+def _union(patterns: Sequence[str]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{_glob_regex(p).pattern})" for p in patterns))
+
+
+class _Plan(NamedTuple):
+    """How to read one matching regular file."""
+
+    whole: bool
+    extract: Extract | None
+    limit: int
+    """The largest max_size over the matching requests (for the ``truncated`` flag)."""
 
 
 class _Matcher:
@@ -42,79 +75,40 @@ class _Matcher:
 
     def __init__(self, requests: Sequence[FileRequest]) -> None:
         self.requests = tuple(requests)
-        patterns = [_glob_regex(p).pattern for r in requests for p in r.patterns]
-        self._regex = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
-        self._wants = any(r.want is not None for r in requests)
+        self._rules = [_Rule(_union(r.patterns), r.want, r.max_size, r.extract)
+                       for r in requests]
+        self._regex = _union([p for r in requests for p in r.patterns])
+        self._wanting = [rule for rule in self._rules if rule.want is not None]
         self.largest = max((r.max_size for r in requests), default=0)
+
+    def rules(self, path: str, size: int, mode: int) -> list[_Rule]:
+        """The requests matching this path (globs first; ``want`` predicates otherwise)."""
+        if self._regex is not None and self._regex.match(path) is not None:
+            return [r for r in self._rules
+                    if (r.regex is not None and r.regex.match(path) is not None)
+                    or (r.want is not None and r.want(path, size, mode))]
+        return [r for r in self._wanting if r.want is not None and r.want(path, size, mode)]
 
     def limit(self, path: str, size: int, mode: int) -> int | None:
         """The max_size for a matching path (largest over matching requests), else None."""
-        if not self._wants and (self._regex is None or self._regex.match(path) is None):
+        rules = self.rules(path, size, mode)
+        return max(r.max_size for r in rules) if rules else None
+
+    def plan(self, path: str, size: int, mode: int) -> _Plan | None:
+        rules = self.rules(path, size, mode)
+        if not rules:
             return None
-        sizes = [r.max_size for r in self.requests if r.matches(path, size, mode)]
-        return max(sizes) if sizes else None
+        whole = max((r.max_size for r in rules if r.extract is None), default=-1)
+        extract = next((r for r in rules if r.extract is not None and size <= r.max_size), None)
+        limit = max(r.max_size for r in rules)
+        if size <= whole:
+            return _Plan(True, None, limit)
+        if extract is not None:
+            return _Plan(False, extract.extract, limit)
+        return _Plan(False, None, limit)
 
 
-class _Guarded(io.RawIOBase):
-    """The tar stream as tarfile sees it: bounded single reads, cheap forward skips.
-
-    Single reads larger than ``bound`` are refused, so a forged header cannot allocate gigabytes.
-    On a compressed stream a forward seek decompresses into one reused scratch buffer in 1 MiB
-    steps (the decompressors' own seek works in 8 KiB reads and allocates each one).
-    """
-
-    def __init__(self, inner: BinaryIO, bound: int, *, real_seek: bool) -> None:
-        super().__init__()
-        self._inner = inner
-        self._bound = bound
-        self._real_seek = real_seek
-        self._pos = inner.tell() if real_seek else 0
-        self._scratch = bytearray(0 if real_seek else 1 << 20)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        if size is None or size < 0 or size > self._bound:
-            raise _Absurd(f"a member or header claims {size} bytes")
-        data = self._inner.read(size)
-        self._pos += len(data)
-        return data
-
-    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        memoryview(buffer).cast("B")[: len(data)] = data
-        return len(data)
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        target = offset + (self._pos if whence == io.SEEK_CUR else 0)
-        if whence == io.SEEK_END:
-            raise OSError("cannot seek from the end of a layer stream")
-        if self._real_seek:
-            self._pos = self._inner.seek(target)
-            return self._pos
-        if target < self._pos:
-            raise OSError("cannot seek backwards in a compressed layer")
-        view = memoryview(self._scratch)
-        while self._pos < target:
-            count = self._inner.readinto(view[: min(len(view), target - self._pos)])  # type: ignore[attr-defined]
-            if not count:
-                break
-            self._pos += count
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-
-class _Absurd(Exception):
-    pass
-
-
-_LAYER_ERRORS: tuple[type[BaseException], ...] = (*DECOMPRESSION_ERRORS, tarfile.TarError, OSError)
+_LAYER_ERRORS: tuple[type[BaseException], ...] = (*DECOMPRESSION_ERRORS, OSError)
 
 
 def _descriptor(layer: Layer) -> Descriptor:
@@ -139,10 +133,10 @@ class _Walk:
         return LayerDelta(tuple(self.entries.values()), tuple(self.whiteouts),
                           tuple(self.opaques), tuple(self.skips))
 
-    def member(self, tar: tarfile.TarFile, info: tarfile.TarInfo) -> None:
-        path, reason = normalize_member(info.name)
+    def member(self, walker: TarWalker, member: TarMember) -> None:
+        path, reason = normalize_member(member.name)
         if path is None:
-            self.skips.append((info.name, reason or "refused"))
+            self.skips.append((member.name, reason or "refused"))
             return
         if not path:
             return
@@ -153,59 +147,65 @@ class _Walk:
             elif kind == "opaque":
                 self.opaques.append(target)
             return
-        if info.isreg():
-            self._regular(tar, info, path)
-        elif info.issym():
-            self._symlink(info, path)
-        elif info.islnk():
-            self._hardlink(info, path)
-        elif self.matcher.limit(path, 0, info.mode) is not None:
-            if info.isdir():
-                self.entries[path] = DeltaEntry(path, "dir", 0, info.mode)
+        if member.is_regular:
+            self._regular(walker, member, path)
+        elif member.type == SYMLINK:
+            self._symlink(member, path)
+        elif member.type == HARDLINK:
+            self._hardlink(member, path)
+        elif self.matcher.limit(path, 0, member.mode) is not None:
+            if member.is_dir:
+                self.entries[path] = DeltaEntry(path, "dir", 0, member.mode)
             else:
                 self.skips.append((path, "device file or fifo: not read"))
 
-    def _regular(self, tar: tarfile.TarFile, info: tarfile.TarInfo, path: str) -> None:
-        self.regular[path] = info.size
-        limit = self.matcher.limit(path, info.size, info.mode)
+    def _regular(self, walker: TarWalker, member: TarMember, path: str) -> None:
+        size = member.size
+        self.regular[path] = size
+        plan = self.matcher.plan(path, size, member.mode)
         wanted = path in self.capture
-        if limit is None and not wanted:
-            return  # the common case: tarfile seeks over the data
-        read_limit = max(limit or 0, self.matcher.largest if wanted else 0)
-        data: bytes | None = None
-        if info.size <= read_limit:
-            handle = tar.extractfile(info)
-            assert handle is not None
-            data = handle.read()
-            if len(data) != info.size:
-                raise tarfile.ReadError(f"{path} is cut short")
+        if plan is None and not wanted:
+            return  # the common case: the walker skips the data
+        if member.sparse:
+            if plan is not None:
+                self.skips.append((path, "sparse file: not read"))
+            return
+        full: bytes | None = None
+        if (wanted and size <= self.matcher.largest) or (plan is not None and plan.whole):
+            full = walker.read_data()
         if wanted:
-            self.captured[path] = (data, info.size)
-        if limit is not None:
-            too_big = info.size > limit
-            self.entries[path] = DeltaEntry(path, "file", info.size, info.mode, None,
-                                            None if too_big else data, too_big)
+            self.captured[path] = (full, size)
+        if plan is None:
+            return
+        data, extracted = full if plan.whole else None, False
+        if plan.extract is not None:
+            stream = io.BytesIO(full) if full is not None else walker.data_stream()
+            data = plan.extract(path, stream)
+            extracted = data is not None
+        too_big = not plan.whole and plan.extract is None
+        self.entries[path] = DeltaEntry(path, "file", size, member.mode, None, data, too_big,
+                                        extracted)
 
-    def _symlink(self, info: tarfile.TarInfo, path: str) -> None:
-        if symlink_target(path, info.linkname) is None:
+    def _symlink(self, member: TarMember, path: str) -> None:
+        if symlink_target(path, member.linkname) is None:
             self.skips.append(
-                (path, f"symlink to {info.linkname!r} points outside the image root"))
-        elif self.matcher.limit(path, 0, info.mode) is not None:
-            self.entries[path] = DeltaEntry(path, "symlink", 0, info.mode, info.linkname)
+                (path, f"symlink to {member.linkname!r} points outside the image root"))
+        elif self.matcher.limit(path, 0, member.mode) is not None:
+            self.entries[path] = DeltaEntry(path, "symlink", 0, member.mode, member.linkname)
 
-    def _hardlink(self, info: tarfile.TarInfo, path: str) -> None:
-        target, why = normalize_member(info.linkname)
+    def _hardlink(self, member: TarMember, path: str) -> None:
+        target, why = normalize_member(member.linkname)
         if not target:
-            self.skips.append((path, f"hard link to {info.linkname!r}: {why or 'the root'}"))
+            self.skips.append((path, f"hard link to {member.linkname!r}: {why or 'the root'}"))
             return
         size = self.regular.get(target)
         if size is None:
-            self.skips.append((path, f"hard link to missing member {info.linkname!r}"))
+            self.skips.append((path, f"hard link to missing member {member.linkname!r}"))
             return
         self.regular[path] = size
-        limit = self.matcher.limit(path, size, info.mode)
+        limit = self.matcher.limit(path, size, member.mode)
         if limit is not None:
-            self.entries[path] = DeltaEntry(path, "hardlink", size, info.mode, target)
+            self.entries[path] = DeltaEntry(path, "hardlink", size, member.mode, target)
             self.links.append((path, target, limit))
 
 
@@ -214,30 +214,34 @@ def _walk_layer(
 ) -> _Walk:
     """One pass over a layer; ``capture`` names extra paths whose data to keep (link targets)."""
     walk = _Walk(matcher, capture)
-    bound = max(matcher.largest, _HEADER_LIMIT) + 1
     what = f"layer {layer.index} ({layer.digest})"
     try:
         with source.open_blob(_descriptor(layer)) as blob:
             compression, raw = sniff(blob, layer.media_type)
             stream = decompressed(raw, compression)
             try:
-                guarded = _Guarded(stream, bound, real_seek=compression == "none")
-                with tarfile.open(fileobj=guarded, mode="r:") as tar:
-                    while (info := tar.next()) is not None:
-                        tar.members.clear()  # type: ignore[attr-defined]  # flat memory
-                        walk.member(tar, info)
+                seekable = compression == "none" and raw.seekable()
+                if seekable and isinstance(raw, io.BufferedReader):
+                    # Read headers straight from the raw range: the buffer would pull 64 KiB
+                    # of file data per header after every seek.
+                    position = raw.tell()
+                    stream = raw.raw
+                    stream.seek(position)
+                walker = TarWalker(stream, seekable=seekable,
+                                   header_limit=max(_HEADER_LIMIT, matcher.largest))
+                for member in walker:
+                    walk.member(walker, member)
                 if compression != "none":
                     drain(stream)
             finally:
-                if stream is not raw:
+                if compression != "none":
                     stream.close()
     except ImagetrustError:
         raise
-    except tarfile.ReadError as error:
-        if "empty file" not in str(error):
-            raise LayerError(f"{what} is truncated or not a tar ({error})",
-                             hint="the image is corrupt; pull or save it again") from None
-    except _Absurd as error:
+    except TarFormatError as error:
+        raise LayerError(f"{what} is truncated or not a tar ({error})",
+                         hint="the image is corrupt; pull or save it again") from None
+    except TarHostileError as error:
         raise LayerError(f"{what} is hostile: {error}", hint="do not trust this image") from None
     except _LAYER_ERRORS as error:
         raise LayerError(f"{what} is truncated or corrupt ({type(error).__name__}: {error})",
@@ -259,8 +263,10 @@ def _resolve_links(
     if missing:
         captured = _walk_layer(source, layer, matcher, missing).captured
     for path, target, limit in links:
-        if target in entries and entries[target].kind == "file":
-            data, size = entries[target].data, entries[target].size
+        known = entries.get(target)
+        extracted = False
+        if known is not None and known.kind == "file":
+            data, size, extracted = known.data, known.size, known.extracted
         elif target in captured:
             data, size = captured[target]
             entries[target] = DeltaEntry(target, "file", size, 0o644,
@@ -269,8 +275,12 @@ def _resolve_links(
         else:
             continue
         link = entries[path]
-        entries[path] = DeltaEntry(path, "hardlink", size, link.mode, target,
-                                   data if size <= limit else None, size > limit)
+        if extracted:
+            entries[path] = DeltaEntry(path, "hardlink", size, link.mode, target, data,
+                                       extracted=True)
+        else:
+            entries[path] = DeltaEntry(path, "hardlink", size, link.mode, target,
+                                       data if size <= limit else None, size > limit)
     return LayerDelta(tuple(entries.values()), delta.whiteouts, delta.opaques, delta.skips)
 
 
@@ -316,7 +326,7 @@ def read_files(
         skips.extend(Skip(path, layer.index, reason) for path, reason in delta.skips)
     files = {
         path: FileEntry(path, e.kind, e.size, e.mode, layer.index, layer.diff_id, e.link_target,
-                        e.data, e.truncated)
+                        e.data, e.truncated, e.extracted)
         for path, (e, layer) in sorted(merged.items())
     }
     return FileTree(MappingProxyType(files), tuple(skips))
@@ -344,33 +354,48 @@ def _read_rootfs(source: RootfsSource, image: Image, matcher: _Matcher) -> FileT
                                         target_text)
             continue
         size = info.st_size if stat.S_ISREG(mode) else 0
-        limit = matcher.limit(path, size, stat.S_IMODE(mode))
-        if limit is None:
-            continue
-        if stat.S_ISDIR(mode):
-            files[path] = FileEntry(path, "dir", 0, stat.S_IMODE(mode), 0, diff_id)
-        elif not stat.S_ISREG(mode):
-            skips.append(Skip(path, 0, "device file, socket or fifo: not read"))
-        elif size > limit:
-            files[path] = FileEntry(path, "file", size, stat.S_IMODE(mode), 0, diff_id,
-                                    truncated=True)
-        else:
-            try:
-                data = _read_nofollow(entry.path, size)
-            except OSError as error:
-                skips.append(Skip(path, 0, f"cannot read: {error.strerror}"))
+        perms = stat.S_IMODE(mode)
+        if not stat.S_ISREG(mode):
+            if matcher.limit(path, size, perms) is None:
                 continue
-            files[path] = FileEntry(path, "file", len(data), stat.S_IMODE(mode), 0, diff_id,
-                                    data=data)
+            if stat.S_ISDIR(mode):
+                files[path] = FileEntry(path, "dir", 0, perms, 0, diff_id)
+            else:
+                skips.append(Skip(path, 0, "device file, socket or fifo: not read"))
+            continue
+        plan = matcher.plan(path, size, perms)
+        if plan is None:
+            continue
+        if not plan.whole and plan.extract is None:
+            files[path] = FileEntry(path, "file", size, perms, 0, diff_id, truncated=True)
+            continue
+        try:
+            if plan.whole:
+                data = _read_nofollow(entry.path, size)
+                files[path] = FileEntry(path, "file", len(data), perms, 0, diff_id, data=data)
+            else:
+                assert plan.extract is not None
+                kept = _extract_nofollow(entry.path, path, plan.extract)
+                files[path] = FileEntry(path, "file", size, perms, 0, diff_id, data=kept,
+                                        extracted=kept is not None)
+        except OSError as error:
+            skips.append(Skip(path, 0, f"cannot read: {error.strerror}"))
     return FileTree(MappingProxyType(dict(sorted(files.items()))), tuple(skips))
 
 
-def _read_nofollow(path: str, limit: int) -> bytes:
-    """Read a regular file without following a symlink swapped in after the listing."""
+def _open_nofollow(path: str) -> int:
+    """A descriptor of a regular file, refusing a symlink swapped in after the listing."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(0, "not a regular file any more")
+    return fd
+
+
+def _read_nofollow(path: str, limit: int) -> bytes:
+    """Read a regular file (at most ``limit`` bytes) without following symlinks."""
+    fd = _open_nofollow(path)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(0, "not a regular file any more")
         chunks = []
         remaining = limit + 1
         while remaining > 0 and (chunk := os.read(fd, min(remaining, 1 << 20))):
@@ -379,3 +404,8 @@ def _read_nofollow(path: str, limit: int) -> bytes:
         return b"".join(chunks)[:limit]
     finally:
         os.close(fd)
+
+
+def _extract_nofollow(path: str, name: str, extract: Extract) -> bytes | None:
+    with os.fdopen(_open_nofollow(path), "rb") as handle:
+        return extract(name, handle)

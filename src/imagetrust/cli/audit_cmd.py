@@ -1,0 +1,169 @@
+"""``imagetrust audit``: judge every image in the local Docker/podman image cache at once."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+from imagetrust.cli.main import cli
+from imagetrust.cli.options import format_option, image_options
+from imagetrust.config import load_settings
+from imagetrust.errors import GateFailed, UsageError
+from imagetrust.policy.verdict import Level
+from imagetrust.report.output import write_output
+
+_PHASES = {
+    "registry": "Comparing tags with the registry",
+    "scan": "Scanning images",
+    "pull": "Scanning what the tags point to now",
+}
+
+
+class _Bars:
+    """A rich progress bar per audit phase (only on a terminal, and not with --quiet)."""
+
+    def __init__(self) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            transient=True, console=Console(stderr=True),
+        )
+        self._tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> _Bars:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._progress.stop()
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        task = self._tasks.get(phase)
+        if task is None:
+            task = self._progress.add_task(_PHASES.get(phase, phase), total=total)
+            self._tasks[phase] = task
+        self._progress.update(task, completed=done, total=total)
+
+
+@cli.command("audit")
+@image_options
+@format_option("table", "json")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--filter",
+    "pattern",
+    metavar="PATTERN",
+    help="Only tags matching this glob, on the full name (docker.io/library/*) or the short one "
+    "(postgres:*).",
+)
+@click.option(
+    "--what-pulling-fixes",
+    is_flag=True,
+    help="Scan what each outdated tag points to now and list the findings pulling would remove.",
+)
+@click.option("--exit-code", is_flag=True, help="Exit 2 when any image is below --min-level.")
+@click.option(
+    "--min-level",
+    default="trusted-with-caveats",
+    show_default=True,
+    help="untrusted, needs-attention, unknown, trusted-with-caveats or trusted.",
+)
+@click.option("--offline", is_flag=True, help="Never touch the network for feeds or tags.")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="IMAGETRUST_DB",
+    help="Vulnerability database (env IMAGETRUST_DB).",
+)
+@click.option("--no-scan", is_flag=True, help="Skip the vulnerability scans.")
+@click.option(
+    "--parallel",
+    type=click.IntRange(1, 32),
+    default=4,
+    show_default=True,
+    help="Registry lookups at once.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+def audit_command(
+    platform: str | None,
+    registry_mirrors: tuple[str, ...],
+    insecure_registries: tuple[str, ...],
+    output_format: str,
+    output: Path | None,
+    pattern: str | None,
+    what_pulling_fixes: bool,
+    exit_code: bool,
+    min_level: str,
+    offline: bool,
+    db: Path | None,
+    no_scan: bool,
+    parallel: int,
+    quiet: bool,
+) -> None:
+    """Audit every image in the local Docker/podman image cache, riskiest first.
+
+    For each tag: the publisher, whether the tag is still supported, whether the local copy is
+    what the tag points to today, fixable critical/high and known-exploited findings, and the
+    trust level `check` would give. Untagged images are listed with level unknown. Needs a
+    Docker-Engine-API daemon (DOCKER_HOST, Docker or podman's API service).
+    """
+    from imagetrust.policy.audit import audit_local_images, database_key
+    from imagetrust.report.audit import audit_json, render_audit
+
+    if what_pulling_fixes and no_scan:
+        raise UsageError("--what-pulling-fixes needs the scan", hint="drop --no-scan")
+    gate = Level.parse(min_level)
+    settings = load_settings(
+        registry_mirrors=registry_mirrors,
+        insecure_registries=insecure_registries,
+        platform=platform,
+        offline=offline,
+        quiet=quiet,
+    )
+    scan = None
+    scan_key: Callable[[], str | None] | None = None
+    if not no_scan:
+        from imagetrust.cli.scanning import scan_function
+        from imagetrust.match.db import resolve_db_path
+
+        scan = scan_function(settings, db)
+        db_path = resolve_db_path(db, settings.cache_dir)
+
+        def scan_key() -> str | None:
+            return database_key(db_path, offline=settings.offline)
+
+    if quiet or not sys.stderr.isatty():
+        report = audit_local_images(
+            settings, filter=pattern, what_pulling_fixes=what_pulling_fixes, scan=scan,
+            scan_key=scan_key, parallel=parallel,
+        )
+    else:
+        with _Bars() as bars:
+            report = audit_local_images(
+                settings, filter=pattern, what_pulling_fixes=what_pulling_fixes, scan=scan,
+                scan_key=scan_key, parallel=parallel, progress=bars,
+            )
+    if output_format == "json":
+        write_output(json.dumps(audit_json(report), indent=2), output)
+    elif output is not None:
+        console = Console(record=True, width=140)
+        with console.capture():
+            render_audit(report, console)
+        write_output(console.export_text(), output)
+    else:  # piped: wide enough that names are never folded
+        render_audit(report, Console() if sys.stdout.isatty() else Console(width=160))
+    below = [e for e in report.entries if e.verdict.level < gate]
+    if exit_code and below:
+        raise GateFailed(
+            f"{len(below)} of {len(report.entries)} local images are below --min-level "
+            f"{gate.slug} (first: {below[0].reference or below[0].image_id})"
+        )

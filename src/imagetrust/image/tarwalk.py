@@ -1,0 +1,329 @@
+"""A minimal tar header walker for layer streams: headers parsed by hand, data skipped cheaply.
+
+Why not :mod:`tarfile`: building a ``TarInfo`` per member dominated scans of large layers, and
+the reader only needs name, type, size, mode and link name. This walker parses ustar, GNU
+(``L``/``K`` long names) and pax (``x``/``g``: path, linkpath, size) headers, verifies each
+header checksum, and never trusts a size: metadata members larger than ``header_limit`` are
+refused, data running past the end of the stream is an error, and member data is never read
+unless the caller asks (seekable streams seek over it, others decompress and drop it).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, cast
+
+BLOCK = 512
+
+REGULAR = frozenset(b"07\0")
+"""Type flags of regular files (``7`` contiguous is a regular file, as tar treats it)."""
+HARDLINK, SYMLINK, DIRECTORY = ord("1"), ord("2"), ord("5")
+_SPECIAL = frozenset(b"12345")  # links, devices, dirs, fifos: their size field is ignored
+_GNU_LONGNAME, _GNU_LONGLINK, _GNU_SPARSE = ord("L"), ord("K"), ord("S")
+_PAX_LOCAL, _PAX_GLOBAL = ord("x"), ord("g")
+_POSIX_MAGIC = b"ustar\x00"
+_MAX_READ = 16 * 1024 * 1024
+
+
+class TarFormatError(ValueError):
+    """The stream is not a tar, or is cut short (message says which)."""
+
+
+class TarHostileError(ValueError):
+    """A header claims a size no honest archive has (message says which)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TarMember:
+    name: str
+    type: int
+    """The type flag byte (``ord("0")`` …); unknown types are passed through."""
+    size: int
+    """Bytes of data stored in the archive for this member (0 for links, dirs, devices)."""
+    mode: int
+    linkname: str
+    sparse: bool = False
+
+    @property
+    def is_regular(self) -> bool:
+        return self.type in REGULAR
+
+    @property
+    def is_dir(self) -> bool:
+        return self.type == DIRECTORY
+
+
+def _number(field: bytes) -> int:
+    """A numeric header field: NUL/space-terminated octal, or GNU base-256."""
+    if field and field[0] & 0x80:
+        if field[0] == 0xFF:
+            raise TarHostileError("a header holds a negative number")
+        value = field[0] & 0x7F
+        for byte in field[1:]:
+            value = (value << 8) | byte
+        return value
+    text = field.split(b"\0", 1)[0].strip()
+    if not text:
+        return 0
+    try:
+        return int(text, 8)
+    except ValueError:
+        raise TarFormatError(f"invalid number {text[:20]!r} in a tar header") from None
+
+
+def _text(field: bytes) -> str:
+    return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+
+
+def _checksum_ok(block: bytes) -> bool:
+    stored = block[148:156]
+    try:
+        expected = _number(stored)
+    except (TarFormatError, TarHostileError):
+        return False
+    unsigned = sum(block) - sum(stored) + 8 * 32
+    if unsigned == expected:
+        return True
+    signed = unsigned - 2 * sum(b for b in block if b > 127) + 2 * sum(b for b in stored if b > 127)
+    return signed == expected
+
+
+def _pax_records(data: bytes) -> dict[str, str]:
+    """``LEN key=value\\n`` records; malformed ones make the whole header invalid."""
+    out: dict[str, str] = {}
+    pos = 0
+    while pos < len(data) and data[pos] != 0:
+        space = data.find(b" ", pos, pos + 20)
+        if space == -1:
+            raise TarFormatError("malformed pax header record")
+        try:
+            length = int(data[pos:space])
+        except ValueError:
+            raise TarFormatError("malformed pax header record length") from None
+        end = pos + length
+        if length <= space - pos or end > len(data) or data[end - 1] != 0x0A:
+            raise TarFormatError("pax header record runs past its header")
+        key, sep, value = data[space + 1 : end - 1].partition(b"=")
+        if not sep:
+            raise TarFormatError("pax header record without '='")
+        out[key.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
+        pos = end
+    return out
+
+
+class TarWalker:
+    """Iterate members of a tar stream; the current member's data may be read before moving on.
+
+    ``seekable`` streams must also report their length (``seek(0, SEEK_END)``) so that a member
+    claiming data past the end is caught, as a truncated archive.
+    """
+
+    def __init__(self, stream: BinaryIO, *, seekable: bool, header_limit: int) -> None:
+        self._stream = stream
+        self._seekable = seekable
+        self._limit = header_limit
+        self._buf = b""
+        self._off = 0  # position in _buf
+        self._base = stream.tell() if seekable else 0  # stream position of _buf[0]
+        self._end: int | None = None
+        if seekable:
+            self._end = stream.seek(0, io.SEEK_END)
+            stream.seek(self._base)
+        self._chunk = 8 * 1024 if seekable else 1 << 20
+        self._scratch = bytearray(0 if seekable else 1 << 20)
+        self._data_at = 0  # absolute position of the current member's data
+        self._data_size = 0
+        self._next_header = self._base
+
+    # -- low-level stream access -----------------------------------------------------------
+    def _pos(self) -> int:
+        return self._base + self._off
+
+    def _fill(self, count: int) -> bytes:
+        """Exactly ``count`` bytes from the current position (fewer only at end of stream)."""
+        available = len(self._buf) - self._off
+        if available < count:
+            pieces = [self._buf[self._off :]]
+            missing = count - available
+            want = max(missing, self._chunk)
+            while missing > 0:
+                # bounded single reads: a forged size never becomes one huge allocation
+                more = self._stream.read(min(want, _MAX_READ)) or b""
+                if not more:
+                    break
+                pieces.append(more)
+                missing -= len(more)
+                want -= len(more)
+            self._base += self._off
+            self._buf, self._off = b"".join(pieces), 0
+        out = self._buf[self._off : self._off + count]
+        self._off += len(out)
+        return out
+
+    def _skip_to(self, target: int) -> None:
+        if self._end is not None and target > self._end:
+            raise TarFormatError("a member runs past the end of the layer")
+        if self._base <= target <= self._base + len(self._buf):
+            self._off = target - self._base
+            return
+        if self._seekable:
+            self._stream.seek(target)
+            self._buf, self._off, self._base = b"", 0, target
+            return
+        end = self._base + len(self._buf)
+        if target < end:
+            raise OSError("cannot seek backwards in a compressed layer")
+        missing = target - end
+        self._base, self._buf, self._off = end, b"", 0
+        view = memoryview(self._scratch)
+        while missing > 0:
+            count = self._stream.readinto(view[: min(len(view), missing)])  # type: ignore[attr-defined]
+            if not count:
+                raise TarFormatError("the layer ends inside a member's data")
+            missing -= count
+            self._base += count
+
+    # -- members ----------------------------------------------------------------------------
+    def read_data(self, limit: int | None = None) -> bytes:
+        """The current member's data (at most ``limit`` bytes); call before advancing."""
+        size = self._data_size if limit is None else min(limit, self._data_size)
+        if self._end is not None and self._data_at + size > self._end:
+            raise TarFormatError("the layer ends inside a member's data")
+        self._skip_to(self._data_at)
+        data = self._fill(size)
+        if len(data) != size:
+            raise TarFormatError("the layer ends inside a member's data")
+        return data
+
+    def data_stream(self) -> BinaryIO:
+        """A reader of the current member's data, valid until the walk moves on."""
+        return cast(BinaryIO, _MemberData(self, self._data_at, self._data_size))
+
+    def _metadata(self, size: int, what: str) -> bytes:
+        if size > self._limit:
+            raise TarHostileError(f"a {what} header claims {size} bytes")
+        data = self._fill(size)
+        if len(data) != size:
+            raise TarFormatError(f"the layer ends inside a {what} header")
+        self._skip_to(self._pos() + (-size % BLOCK))
+        return data
+
+    def __iter__(self) -> Iterator[TarMember]:
+        global_pax: dict[str, str] = {}
+        long_name: str | None = None
+        long_link: str | None = None
+        local_pax: dict[str, str] = {}
+        first = True
+        while True:
+            self._skip_to(self._next_header)
+            block = self._fill(BLOCK)
+            if not block:
+                return  # end without the two zero blocks: accepted, as tar does
+            if len(block) < BLOCK:
+                raise TarFormatError("the layer ends inside a tar header")
+            if block.count(0) == BLOCK:
+                return
+            if not _checksum_ok(block):
+                what = "no tar header at the start" if first else "a damaged tar header"
+                raise TarFormatError(f"{what}: checksum mismatch")
+            first = False
+            kind = block[156]
+            size = _number(block[124:136])
+            if kind in (_GNU_LONGNAME, _GNU_LONGLINK, _PAX_LOCAL, _PAX_GLOBAL):
+                data = self._metadata(size, chr(kind))
+                self._next_header = self._pos()
+                if kind == _GNU_LONGNAME:
+                    long_name = _text(data)
+                elif kind == _GNU_LONGLINK:
+                    long_link = _text(data)
+                elif kind == _PAX_LOCAL:
+                    local_pax.update(_pax_records(data))
+                else:
+                    global_pax.update(_pax_records(data))
+                continue
+            name = _text(block[0:100])
+            if block[257:263] == _POSIX_MAGIC and (prefix := _text(block[345:500])):
+                name = f"{prefix}/{name}"
+            linkname = _text(block[157:257])
+            pax = {**global_pax, **local_pax} if global_pax or local_pax else None
+            sparse = kind == _GNU_SPARSE
+            if pax:
+                name = pax.get("path", name)
+                linkname = pax.get("linkpath", linkname)
+                if "size" in pax:
+                    try:
+                        size = int(pax["size"])
+                    except ValueError:
+                        raise TarFormatError("pax size is not a number") from None
+                sparse = sparse or any(k.startswith("GNU.sparse.") for k in pax)
+            if long_name is not None:
+                name = long_name
+            if long_link is not None:
+                linkname = long_link
+            long_name = long_link = None
+            local_pax = {}
+            if kind == 0 and name.endswith("/"):
+                kind = DIRECTORY  # old tars mark directories by a trailing slash only
+            if kind == DIRECTORY:
+                name = name.rstrip("/") or name
+            if size < 0:
+                raise TarHostileError("a member claims a negative size")
+            stored = 0 if kind in _SPECIAL else size
+            self._data_at = self._pos()
+            self._data_size = stored
+            self._next_header = self._data_at + stored + (-stored % BLOCK)
+            if self._end is not None and self._next_header > self._end:
+                raise TarFormatError(f"member {name!r} runs past the end of the layer")
+            mode = _number(block[100:108])
+            yield TarMember(name, 0x30 if kind == _GNU_SPARSE else kind, stored, mode, linkname,
+                            sparse)
+
+
+class _MemberData(io.RawIOBase):
+    """Read-only view of one member's data; seekable when the walker's stream is."""
+
+    def __init__(self, walker: TarWalker, start: int, size: int) -> None:
+        super().__init__()
+        self._walker = walker
+        self._start = start
+        self._size = size
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self._walker._seekable
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        target = base + offset
+        if target < 0:
+            raise ValueError("negative seek position")
+        if not self.seekable() and target < self._pos:
+            raise OSError("cannot seek backwards in a compressed layer")
+        self._pos = target
+        return target
+
+    def read(self, size: int | None = -1) -> bytes:
+        remaining = max(0, self._size - self._pos)
+        count = remaining if size is None or size < 0 else min(size, remaining)
+        if count == 0:
+            return b""
+        walker = self._walker
+        walker._skip_to(self._start + self._pos)
+        data = walker._fill(count)
+        if len(data) != count:
+            raise TarFormatError("the layer ends inside a member's data")
+        self._pos += count
+        return data
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        memoryview(buffer).cast("B")[: len(data)] = data
+        return len(data)

@@ -1,0 +1,672 @@
+"""``imagetrust audit``: every image in the local Docker/podman image cache, judged like ``check``.
+
+People keep images for months after pulling them; the audit answers "which of my local images
+should I worry about first". Per tag it establishes the publisher tier, whether the tag is still
+supported, the local copy's digest against the tag today (``HEAD`` requests on a bounded thread
+pool), and the image's findings; the level comes from the same rules as ``check``
+(:func:`imagetrust.policy.verdict.decide`). Scans are kept per image ID under
+``<cache>/audit/`` together with a key naming the vulnerability data they were made with, so a
+second audit exports and catalogs nothing unless an image or the database changed.
+
+The audit reads no base image or attestations (that would need every image's registry history);
+both only ever cap ``check`` at trusted-with-caveats, where an export without attestations
+already is, so levels agree with ``check`` for daemon images. Without ``what_pulling_fixes`` a
+behind image's pull diff is not computed and the ``behind`` rule applies instead of
+``behind-with-fixes``; the entry says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import hashlib
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+from imagetrust.assess.freshness import CurrentImage, resolve_current
+from imagetrust.assess.model import PullDiff, ScanFn, VulnFinding, VulnSummary, pull_diff
+from imagetrust.assess.official.store import (
+    CatalogMissingError,
+    OfficialCatalog,
+    load_catalog,
+    official_name,
+)
+from imagetrust.assess.publishers import classify_publisher
+from imagetrust.config import Settings
+from imagetrust.errors import ImagetrustError, NetworkError
+from imagetrust.image.model import Platform
+from imagetrust.match.db import DEFAULT_MAX_AGE, db_status
+from imagetrust.policy.verdict import Level, TrustFacts, Verdict, decide
+from imagetrust.reference.parse import ImageReference, parse_reference
+from imagetrust.source.cache import split_digest
+from imagetrust.source.daemon.client import DaemonClient
+from imagetrust.source.daemon.model import ImageSummary, LocalImageInfo
+from imagetrust.source.registry.client import RegistryClient
+from imagetrust.source.resolve import EXPORT_DIR
+
+AUDIT_DIR = "audit"
+PODMAN_LOCAL = "localhost"
+FreshnessStatus = Literal["current", "behind", "unknown"]
+Progress = Callable[[str, int, int], None]
+"""``progress(phase, done, total)``: phase is ``registry``, ``scan`` or ``pull``."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFreshness:
+    status: FreshnessStatus
+    reason: str
+    registry_digest: str | None = None
+    """What the tag points at in the registry now (None when it could not be asked)."""
+    days_behind: int | None = None
+    current: CurrentImage | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One tag of one local image (or one untagged image, ``reference`` None)."""
+
+    reference: str | None
+    image_id: str
+    repo_digests: tuple[str, ...]
+    local_created: datetime | None
+    publisher: str
+    supported_tag: str
+    freshness: AuditFreshness
+    vulnerabilities: VulnSummary | None
+    """None: not scanned (``--no-scan``, untagged, or the scan failed: see ``notes``)."""
+    verdict: Verdict
+    pull: PullDiff | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def fixable_critical_high(self) -> int:
+        v = self.vulnerabilities
+        return v.fixable_count("critical") + v.fixable_count("high") if v is not None else 0
+
+
+@dataclass(frozen=True, slots=True)
+class AuditTimings:
+    """Wall seconds per phase: daemon listing, registry lookups (the whole parallel phase),
+    and per image export, catalog (manifest + layers) and matching; ``pull`` scans the tags'
+    current images."""
+
+    total: float = 0.0
+    daemon: float = 0.0
+    registry: float = 0.0
+    export: float = 0.0
+    catalog: float = 0.0
+    matching: float = 0.0
+    pull: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    entries: tuple[AuditEntry, ...]
+    daemon: str
+    timings: AuditTimings
+    scanned: int
+    """Images exported and cataloged in this run."""
+    cached: int
+    """Images whose scan came from the audit cache."""
+    what_pulling_fixes: bool = False
+
+
+# -- the scan cache -------------------------------------------------------------------------
+
+
+def database_key(
+    db_path: Path, *, offline: bool, max_age: timedelta = DEFAULT_MAX_AGE
+) -> str | None:
+    """A key naming the database's contents (each feed and when it was stored).
+
+    None — do not use cached scans — when there is no database yet, or when a feed is stale and
+    a scan would refresh it (online).
+    """
+    if not db_path.is_file():
+        return None
+    try:
+        feeds = db_status(db_path, max_age=max_age)
+    except ImagetrustError:
+        return None
+    if not offline and any(f.stale for f in feeds):
+        return None
+    text = "\n".join(f"{f.name}={f.updated_at.isoformat()}" for f in feeds)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ScanCache:
+    """Findings by image ID or digest under ``root``, valid only for the same database key."""
+
+    root: Path
+
+    def _path(self, digest: str) -> Path:
+        algorithm, hexdigest = split_digest(digest)
+        return self.root / f"{algorithm}-{hexdigest}.json"
+
+    def get(self, digest: str, key: str | None) -> VulnSummary | None:
+        if key is None:
+            return None
+        try:
+            data = json.loads(self._path(digest).read_text(encoding="utf-8"))
+            if data.get("digest") != digest or data.get("key") != key:
+                return None
+            return VulnSummary(
+                tuple(
+                    VulnFinding(str(i), str(p), str(s), str(f), bool(k))
+                    for i, p, s, f, k in data["findings"]
+                )
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # absent or damaged: scan again and rewrite
+
+    def put(self, digest: str, key: str | None, summary: VulnSummary) -> None:
+        if key is None:
+            return
+        data = {
+            "digest": digest,
+            "key": key,
+            "findings": [[f.id, f.package_name, f.severity, f.fix_state, f.kev] for f in summary],
+        }
+        with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
+            _atomic_write(self._path(digest), json.dumps(data).encode())
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+# -- selection -------------------------------------------------------------------------------
+
+
+def _parse(name: str) -> ImageReference | None:
+    try:
+        return parse_reference(name)
+    except ImagetrustError:
+        return None
+
+
+def matches_filter(ref: ImageReference, pattern: str) -> bool:
+    """fnmatch on the normalised name (``docker.io/library/*``) or the familiar one
+    (``postgres:*``)."""
+    return any(fnmatch.fnmatchcase(name, pattern) for name in (str(ref), ref.familiar))
+
+
+def select(
+    rows: Sequence[ImageSummary], pattern: str | None
+) -> list[tuple[ImageSummary, ImageReference | None]]:
+    """(image, tag) pairs to audit: each tag once, untagged images once (only without filter)."""
+    chosen: list[tuple[ImageSummary, ImageReference | None]] = []
+    seen: set[ImageReference] = set()
+    for row in rows:
+        refs = [r for r in (_parse(t) for t in row.repo_tags) if r is not None]
+        if not refs:
+            if pattern is None:
+                chosen.append((row, None))
+            continue
+        for ref in refs:
+            if ref in seen or (pattern is not None and not matches_filter(ref, pattern)):
+                continue
+            seen.add(ref)
+            chosen.append((row, ref))
+    return chosen
+
+
+# -- the audit -------------------------------------------------------------------------------
+
+
+class _Clients:
+    """One registry client per worker thread (auth state is per client), all closed at the end."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._local = threading.local()
+        self._all: list[RegistryClient] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> RegistryClient:
+        client: RegistryClient | None = getattr(self._local, "client", None)
+        if client is None:
+            client = RegistryClient(self._settings)
+            self._local.client = client
+            with self._lock:
+                self._all.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self._all:
+            client.close()
+
+
+class _Clock:
+    """Thread-safe accumulating timers."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def timing(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - start
+            with self._lock:
+                self.spent[name] = self.spent.get(name, 0.0) + elapsed
+
+
+def local_freshness(
+    info: LocalImageInfo, ref: ImageReference, client: RegistryClient, platform: Platform
+) -> AuditFreshness:
+    """The tag's digest now against every digest the image was pulled as, then by config.
+
+    Same comparison as ``check`` on a daemon image: a RepoDigest match is current; otherwise
+    the tag's current platform config is fetched and compared with the image ID (the config
+    digest in the classic image store), so a re-pushed manifest of the same image is current.
+    """
+    if ref.registry == PODMAN_LOCAL:
+        return AuditFreshness(
+            "unknown", f"{ref.familiar} was built or tagged locally: no registry tag to compare"
+        )
+    try:
+        head = client.head_manifest(ref)
+        if info.is_current(ref, head.digest):
+            return AuditFreshness(
+                "current", f"{ref.familiar} still points at the image pulled", head.digest
+            )
+        current = resolve_current(ref, head.digest, client, platform)
+    except ImagetrustError as error:
+        return AuditFreshness("unknown", f"could not resolve {ref.familiar} now: {error}")
+    if current.config.digest == info.image_id:
+        return AuditFreshness(
+            "current",
+            f"{ref.familiar} still points at this image (same config)",
+            head.digest,
+            current=current,
+        )
+    created, newer = info.created, current.config.created
+    days = max(0, (newer - created).days) if created and newer else None
+    ago = f" ({days} days newer)" if days is not None else ""
+    return AuditFreshness(
+        "behind",
+        f"{ref.familiar} now points at {head.digest[:19]}{ago}; the local copy is an older build",
+        head.digest,
+        days,
+        current,
+    )
+
+
+def _tag_status(ref: ImageReference, catalog: OfficialCatalog | None) -> str:
+    if official_name(ref) is None:
+        return "not-applicable"
+    return catalog.tag_status(ref).state if catalog is not None else "unknown"
+
+
+def audit_local_images(
+    settings: Settings,
+    *,
+    filter: str | None = None,
+    what_pulling_fixes: bool = False,
+    scan: ScanFn | None = None,
+    scan_key: Callable[[], str | None] | None = None,
+    official: OfficialCatalog | Path | None = None,
+    parallel: int = 4,
+    daemon: DaemonClient | None = None,
+    progress: Progress | None = None,
+) -> AuditReport:
+    """Audit every image (or every tag matching ``filter``) in the local daemon's cache.
+
+    ``scan`` finds vulnerabilities (None: not scanned); ``scan_key`` names the vulnerability
+    data so cached scans are reused only while it is unchanged (None or returning None: no
+    cache). ``official`` is the official-images catalog or the cache directory holding it
+    (default ``settings.cache_dir``). ``parallel`` bounds the concurrent registry lookups.
+    """
+    start = time.perf_counter()
+    clock = _Clock()
+    catalog = _official(official if official is not None else settings.cache_dir)
+    own_daemon = daemon is None
+    if daemon is None:
+        daemon = _connect(settings)
+    clients = _Clients(settings)
+    try:
+        with clock.timing("daemon"):
+            pairs = select(daemon.list_images(), filter)
+            infos = _inspect_all(daemon, {row.image_id for row, _ in pairs}, parallel)
+        run = _Run(settings, daemon, clients, clock, scan, scan_key, catalog, progress)
+        fresh = run.freshness(pairs, infos, parallel)
+        summaries = run.scan_images(pairs, infos)
+        pulls = run.pulls(pairs, fresh, summaries) if what_pulling_fixes else {}
+    finally:
+        clients.close()
+        if own_daemon:
+            daemon.close()
+    entries = [
+        _entry(
+            row,
+            ref,
+            infos[row.image_id],
+            fresh.get((row.image_id, ref)),
+            summaries,
+            pulls,
+            run,
+            catalog,
+            what_pulling_fixes,
+        )
+        for row, ref in pairs
+    ]
+    entries.sort(key=_risk_order)
+    spent = clock.spent
+    timings = AuditTimings(
+        total=time.perf_counter() - start,
+        daemon=spent.get("daemon", 0.0),
+        registry=spent.get("registry", 0.0),
+        export=spent.get("export", 0.0),
+        catalog=spent.get("catalog", 0.0),
+        matching=spent.get("matching", 0.0),
+        pull=spent.get("pull", 0.0),
+    )
+    return AuditReport(
+        tuple(entries), str(daemon.endpoint), timings, run.scanned, run.cached, what_pulling_fixes
+    )
+
+
+def _connect(settings: Settings) -> DaemonClient:
+    from imagetrust.source.resolve import connect_daemon
+
+    try:
+        return connect_daemon(settings)
+    except NetworkError as error:
+        raise NetworkError(
+            f"audit needs a Docker daemon: {error.message}", hint=error.hint
+        ) from None
+
+
+def _official(official: OfficialCatalog | Path) -> OfficialCatalog | None:
+    if isinstance(official, OfficialCatalog):
+        return official
+    try:
+        return load_catalog(official)
+    except CatalogMissingError:
+        return None
+
+
+def _inspect_all(
+    daemon: DaemonClient, image_ids: set[str], parallel: int
+) -> dict[str, LocalImageInfo]:
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        ordered = sorted(image_ids)
+        return dict(zip(ordered, pool.map(daemon.inspect, ordered), strict=True))
+
+
+Key = tuple[str, ImageReference | None]
+
+
+@dataclass
+class _Run:
+    settings: Settings
+    daemon: DaemonClient
+    clients: _Clients
+    clock: _Clock
+    scan: ScanFn | None
+    scan_key: Callable[[], str | None] | None
+    catalog: OfficialCatalog | None
+    progress: Progress | None
+    scanned: int = 0
+    cached: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+    pull_errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def cache(self) -> ScanCache:
+        return ScanCache(self.settings.cache_dir / AUDIT_DIR)
+
+    def _key(self) -> str | None:
+        return self.scan_key() if self.scan_key is not None else None
+
+    def _tick(self, phase: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(phase, done, total)
+
+    def freshness(
+        self,
+        pairs: Sequence[tuple[ImageSummary, ImageReference | None]],
+        infos: dict[str, LocalImageInfo],
+        parallel: int,
+    ) -> dict[Key, AuditFreshness]:
+        tagged = [(row.image_id, ref) for row, ref in pairs if ref is not None]
+
+        def one(item: tuple[str, ImageReference]) -> AuditFreshness:
+            image_id, ref = item
+            info = infos[image_id]
+            return local_freshness(
+                info, ref, self.clients.get(), info.platform or self.settings.platform
+            )
+
+        found: dict[Key, AuditFreshness] = {}
+        self._tick("registry", 0, len(tagged))
+        with self.clock.timing("registry"), ThreadPoolExecutor(max(1, parallel)) as pool:
+            for done, (item, result) in enumerate(
+                zip(tagged, pool.map(one, tagged), strict=True), 1
+            ):
+                found[item] = result
+                self._tick("registry", done, len(tagged))
+        return found
+
+    def scan_images(
+        self,
+        pairs: Sequence[tuple[ImageSummary, ImageReference | None]],
+        infos: dict[str, LocalImageInfo],
+    ) -> dict[str, VulnSummary]:
+        """Scan each tagged image once (cache first); failures become notes, not aborts."""
+        if self.scan is None:
+            return {}
+        ids = list(dict.fromkeys(row.image_id for row, ref in pairs if ref is not None))
+        summaries: dict[str, VulnSummary] = {}
+        self._tick("scan", 0, len(ids))
+        for done, image_id in enumerate(ids, 1):
+            try:
+                summaries[image_id] = self._scan_local(infos[image_id])
+            except ImagetrustError as error:
+                self.errors[image_id] = f"not scanned: {error}"
+            self._tick("scan", done, len(ids))
+        return summaries
+
+    def _scan_local(self, info: LocalImageInfo) -> VulnSummary:
+        from imagetrust.catalog.run import catalog_image
+        from imagetrust.image.open import open_image
+        from imagetrust.source.daemon.source import DaemonSource
+
+        assert self.scan is not None
+        cached = self.cache.get(info.image_id, self._key())
+        if cached is not None:
+            self.cached += 1
+            return cached
+        with self.clock.timing("export"):
+            source = DaemonSource(
+                info.image_id, self.daemon, self.settings.cache_dir / EXPORT_DIR, info=info
+            )
+        with source:
+            platform = info.platform or self.settings.platform
+            with self.clock.timing("catalog"):
+                image = open_image(source, reference=info.image_id, platform=platform)
+                packages = catalog_image(source, image, cache_dir=self.settings.cache_dir)
+            with self.clock.timing("matching"):
+                summary = VulnSummary.of(self.scan(source, image, packages))
+        self.scanned += 1
+        self.cache.put(info.image_id, self._key(), summary)
+        return summary
+
+    def pulls(
+        self,
+        pairs: Sequence[tuple[ImageSummary, ImageReference | None]],
+        fresh: dict[Key, AuditFreshness],
+        summaries: dict[str, VulnSummary],
+    ) -> dict[Key, PullDiff]:
+        """Scan what each behind tag points to now (once per digest) and diff."""
+        if self.scan is None:
+            return {}
+        todo = [
+            ((row.image_id, ref), result.current)
+            for row, ref in pairs
+            if ref is not None
+            and (result := fresh.get((row.image_id, ref))) is not None
+            and result.status == "behind"
+            and result.current is not None
+            and row.image_id in summaries
+        ]
+        now: dict[str, VulnSummary] = {}
+        diffs: dict[Key, PullDiff] = {}
+        self._tick("pull", 0, len(todo))
+        for done, (key, current) in enumerate(todo, 1):
+            digest = current.manifest_digest
+            if digest not in now and digest not in self.pull_errors:
+                try:
+                    with self.clock.timing("pull"):
+                        now[digest] = self._scan_current(current)
+                except ImagetrustError as error:
+                    self.pull_errors[digest] = f"could not scan {current.ref.familiar}: {error}"
+            if digest in now:
+                diffs[key] = pull_diff(summaries[key[0]], now[digest], current.digest)
+            self._tick("pull", done, len(todo))
+        return diffs
+
+    def _scan_current(self, current: CurrentImage) -> VulnSummary:
+        from imagetrust.catalog.run import catalog_image
+        from imagetrust.image.open import open_image
+        from imagetrust.source.registry.source import RegistrySource
+
+        assert self.scan is not None
+        key = self._key()
+        cached = self.cache.get(current.manifest_digest, key)
+        if cached is not None:
+            return cached
+        source = RegistrySource(current.ref, self.clients.get(), close_client=False)
+        try:
+            platform = Platform(
+                current.config.os, current.config.architecture, current.config.variant
+            )
+            image = open_image(source, reference=str(current.ref), platform=platform)
+            packages = catalog_image(source, image, cache_dir=self.settings.cache_dir)
+            summary = VulnSummary.of(self.scan(source, image, packages))
+        finally:
+            source.close()
+        self.cache.put(current.manifest_digest, self._key(), summary)
+        return summary
+
+
+def _entry(
+    row: ImageSummary,
+    ref: ImageReference | None,
+    info: LocalImageInfo,
+    fresh: AuditFreshness | None,
+    summaries: dict[str, VulnSummary],
+    pulls: dict[Key, PullDiff],
+    run: _Run,
+    catalog: OfficialCatalog | None,
+    what_pulling_fixes: bool,
+) -> AuditEntry:
+    if ref is None or fresh is None:
+        return AuditEntry(
+            None,
+            row.image_id,
+            info.repo_digests,
+            info.created,
+            "unknown",
+            "not-applicable",
+            AuditFreshness("unknown", "the image has no tag, so there is nothing to compare"),
+            None,
+            Verdict(
+                Level.UNKNOWN,
+                (
+                    "the image has no tag: its publisher and freshness cannot "
+                    "be told (remove it if unused)",
+                ),
+                (),
+            ),
+        )
+    summary = summaries.get(row.image_id)
+    pull = pulls.get((row.image_id, ref))
+    notes: list[str] = []
+    if row.image_id in run.errors:
+        notes.append(run.errors[row.image_id])
+    if fresh.status == "behind" and fresh.current is not None:
+        error = run.pull_errors.get(fresh.current.manifest_digest)
+        if error:
+            notes.append(error)
+        elif not what_pulling_fixes and summary is not None:
+            notes.append("what pulling would fix was not computed (--what-pulling-fixes)")
+    tier = classify_publisher(ref, catalog).tier
+    facts = TrustFacts(
+        reference=str(ref),
+        publisher_tier=tier,
+        tag_status=_tag_status(ref, catalog),
+        freshness=fresh.status,
+        days_behind=fresh.days_behind if fresh.status == "behind" else None,
+        fixes_by_pulling=len(pull.fixed) if pull is not None else None,
+        base_status="unknown",
+        vulnerabilities_scanned=summary is not None,
+        fixable_critical=summary.fixable_count("critical") if summary is not None else 0,
+        fixable_high=summary.fixable_count("high") if summary is not None else 0,
+        kev=summary.kev_count if summary is not None else 0,
+        attestations="unknown",
+    )
+    return AuditEntry(
+        str(ref),
+        row.image_id,
+        info.repo_digests,
+        info.created,
+        tier,
+        facts.tag_status,
+        fresh,
+        summary,
+        decide(facts),
+        pull,
+        tuple(notes),
+    )
+
+
+def _risk_order(entry: AuditEntry) -> tuple[int, int, int, str, str]:
+    """Lowest level first, then most fixable critical/high, then KEV, then by name."""
+    kev = entry.vulnerabilities.kev_count if entry.vulnerabilities is not None else 0
+    return (
+        int(entry.verdict.level),
+        -entry.fixable_critical_high,
+        -kev,
+        entry.reference or "~",
+        entry.image_id,
+    )
+
+
+__all__ = [
+    "AuditEntry",
+    "AuditFreshness",
+    "AuditReport",
+    "AuditTimings",
+    "ScanCache",
+    "audit_local_images",
+    "database_key",
+    "local_freshness",
+    "matches_filter",
+    "select",
+]
