@@ -10,10 +10,11 @@ from pathlib import Path
 import click
 import pytest
 
-from imagetrust.cli import commands  # noqa: F401  - registers the subcommands
+from imagetrust.cli.commands import load_all
 from imagetrust.cli.main import cli
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+load_all()
 
 
 def readme_command_lines() -> list[str]:

@@ -1,13 +1,34 @@
-"""Registers every subcommand module on the group (imported for its side effects)."""
+"""Which module defines each subcommand: imported only when that command runs.
+
+Start-up time is part of every scan's wall time, so ``imagetrust cves`` must not pay for the
+imports of ``audit`` or ``sbom``. A module registers its command on :data:`imagetrust.cli.main.cli`
+when imported.
+"""
 
 from __future__ import annotations
 
-from imagetrust.cli import (
-    audit_cmd,  # noqa: F401
-    catalog_cmd,  # noqa: F401
-    check_cmd,  # noqa: F401
-    cves_cmd,  # noqa: F401
-    db_cmd,  # noqa: F401
-    inspect_cmd,  # noqa: F401
-    sbom_cmd,  # noqa: F401
-)
+import importlib
+
+COMMAND_MODULES: dict[str, str] = {
+    "audit": "imagetrust.cli.audit_cmd",
+    "catalog": "imagetrust.cli.catalog_cmd",
+    "check": "imagetrust.cli.check_cmd",
+    "cves": "imagetrust.cli.cves_cmd",
+    "db": "imagetrust.cli.db_cmd",
+    "inspect": "imagetrust.cli.inspect_cmd",
+    "quickview": "imagetrust.cli.check_cmd",
+    "sbom": "imagetrust.cli.sbom_cmd",
+}
+
+
+def load(name: str) -> None:
+    """Import the module that defines command ``name`` (registering it)."""
+    module = COMMAND_MODULES.get(name)
+    if module is not None:
+        importlib.import_module(module)
+
+
+def load_all() -> None:
+    """Register every command (for --help listings and tests)."""
+    for name in COMMAND_MODULES:
+        load(name)

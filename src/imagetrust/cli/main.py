@@ -10,7 +10,26 @@ from imagetrust import __version__
 from imagetrust.errors import ImagetrustError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported only when named (or listed by --help)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from imagetrust.cli.commands import COMMAND_MODULES
+
+        return sorted(set(COMMAND_MODULES) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            from imagetrust.cli.commands import load
+
+            load(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, "--version", prog_name="imagetrust")
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context
@@ -26,8 +45,6 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 def main(args: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (callable in-process by tests)."""
-    from imagetrust.cli import commands  # noqa: F401  - registers subcommands
-
     verbose = "-v" in (args if args is not None else sys.argv[1:]) or "--verbose" in (
         args if args is not None else sys.argv[1:]
     )
