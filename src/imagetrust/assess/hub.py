@@ -5,6 +5,9 @@ non-library repositories is the badge Docker grants after vetting a publisher. I
 catalog search endpoint (``GET /api/search/v3/catalog/search?query=NS/NAME``), whose results carry
 ``badge`` = ``official`` | ``verified_publisher`` | ``open_source`` | ``none``. Answers are cached
 on disk for a TTL; offline or on any error the badge is ``unknown`` — never a guess.
+
+The base URL (``IMAGETRUST_HUB_URL``) may be plain HTTP only to loopback or insecure-registries
+hosts, and every request, redirect hops included, is held to that rule.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from typing import Any, Literal
 
 import httpx
 
+from imagetrust import jsonutil
 from imagetrust.config import Settings
+from imagetrust.errors import FeedError, ImagetrustError
+from imagetrust.source.registry.endpoints import check_plain_http, plain_http_guard, refuse_userinfo
 
 HUB_BASE_URL = "https://hub.docker.com"
 SEARCH_PATH = "/api/search/v3/catalog/search"
@@ -68,7 +74,11 @@ class HubClient:
         timeout: float = 10.0,
         verify: bool = True,
         transport: httpx.BaseTransport | None = None,
+        insecure: frozenset[str] = frozenset(),
     ) -> None:
+        check_plain_http(base_url, insecure)
+        refuse_userinfo(base_url, "Docker Hub URL")
+        self._insecure = insecure
         self.cache_dir = cache_dir / CACHE_SUBDIR
         self.base_url = base_url.rstrip("/")
         self.ttl = ttl
@@ -88,6 +98,7 @@ class HubClient:
             base_url=env.get("IMAGETRUST_HUB_URL") or HUB_BASE_URL,
             offline=settings.offline,
             timeout=settings.timeout,
+            insecure=settings.insecure_registries,
         )
 
     def badge(self, repository: str, *, now: datetime | None = None) -> HubBadge:
@@ -101,7 +112,7 @@ class HubClient:
             return self._stale_or_unknown(cached, repository, "offline", "offline mode")
         try:
             result = self._query(repository, now)
-        except (httpx.HTTPError, ValueError, _HubAnswerError) as error:
+        except (httpx.HTTPError, ValueError, ImagetrustError, _HubAnswerError) as error:
             return self._stale_or_unknown(cached, repository, "error", _describe(error))
         self._write_cache(result)
         return result
@@ -135,7 +146,10 @@ class HubClient:
         params = {"query": repository, "from": "0", "size": "25"}
         with (
             httpx.Client(
-                timeout=self._timeout, verify=self._verify, transport=self._transport
+                timeout=self._timeout,
+                verify=self._verify,
+                transport=self._transport,
+                event_hooks={"request": [plain_http_guard(self._insecure)]},
             ) as client,
             client.stream(
                 "GET",
@@ -151,7 +165,7 @@ class HubClient:
                 body += chunk
                 if len(body) > MAX_RESPONSE:
                     raise _HubAnswerError("Docker Hub response too large")
-        data = json.loads(bytes(body))
+        data = jsonutil.loads(bytes(body), what="Docker Hub's search answer", error=FeedError)
         results = data.get("results") if isinstance(data, dict) else None
         if not isinstance(results, list):
             raise _HubAnswerError("Docker Hub search answer has no results list")
@@ -181,7 +195,9 @@ class HubClient:
 
     def _read_cache(self, repository: str) -> HubBadge | None:
         try:
-            data = json.loads(self._cache_path(repository).read_text(encoding="utf-8"))
+            data = jsonutil.loads(
+                self._cache_path(repository).read_bytes(), what="cached badge", error=FeedError
+            )
             badge = _KNOWN[str(data["badge"])]
             return HubBadge(
                 repository=str(data["repository"]),
@@ -191,7 +207,7 @@ class HubClient:
                 publisher=data.get("publisher"),
                 fetched_at=datetime.fromisoformat(str(data["fetched_at"])),
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, FeedError):
             return None  # absent or damaged: ask Hub again
 
     def _write_cache(self, result: HubBadge) -> None:
@@ -248,6 +264,4 @@ def _describe(error: BaseException) -> str:
         return "Docker Hub timed out"
     if isinstance(error, httpx.HTTPError):
         return f"cannot reach Docker Hub: {type(error).__name__}"
-    if isinstance(error, ValueError):
-        return "Docker Hub answer is not valid JSON"
     return str(error)

@@ -8,13 +8,14 @@ application's own manifest or lockfile does not prove anything is installed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from packageurl import PackageURL
 
+from imagetrust import jsonutil
 from imagetrust.catalog.model import CatalogSkip, Location, OSInfo, Package
+from imagetrust.errors import CatalogError
 from imagetrust.image.files import FileEntry, FileRequest, FileTree
 
 _PATTERNS = ("**/node_modules/*/package.json", "**/node_modules/@*/*/package.json")
@@ -55,9 +56,9 @@ class NodeCataloger:
         if data is None:
             return CatalogSkip(self.name, entry.path, "package.json content not available")
         try:
-            manifest = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
-            return CatalogSkip(self.name, entry.path, f"package.json is not valid JSON: {exc}")
+            manifest = jsonutil.loads(data, what="package.json", error=CatalogError)
+        except CatalogError as exc:
+            return CatalogSkip(self.name, entry.path, exc.message)
         if not isinstance(manifest, dict):
             return CatalogSkip(self.name, entry.path, "package.json is not a JSON object")
         name, version = manifest.get("name"), manifest.get("version")

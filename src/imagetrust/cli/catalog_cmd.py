@@ -42,12 +42,21 @@ def _report(result: UpdateResult, action: str) -> None:
     envvar="IMAGETRUST_CATALOG_URL",
     default=DEFAULT_ARCHIVE_URL,
     show_default=True,
-    help="Archive (tar.gz) of the official-images repository (env IMAGETRUST_CATALOG_URL).",
+    help="Archive (tar.gz) of the official-images repository (env IMAGETRUST_CATALOG_URL). "
+    "Plain http:// only to loopback or insecure-registries hosts.",
 )
-def catalog_update(url: str) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Download even if unchanged, and accept a library much smaller than the installed one.",
+)
+def catalog_update(url: str, force: bool) -> None:
     """Download the official-images library (conditional: unchanged means no download)."""
     settings = load_settings()
-    _report(update_catalog(settings.cache_dir, url), "updated")
+    result = update_catalog(
+        settings.cache_dir, url, force=force, insecure=settings.insecure_registries
+    )
+    _report(result, "updated")
 
 
 @catalog_group.command("import")

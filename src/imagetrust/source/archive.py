@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from imagetrust import jsonutil
 from imagetrust.errors import ArchiveError, ImagetrustError, ManifestError
 from imagetrust.oci import mediatypes as mt
 from imagetrust.oci.content import Descriptor, RawManifest
@@ -204,10 +205,10 @@ class DockerArchiveSource(StoreSource):
 
 def _diff_ids(config: bytes) -> list[str]:
     try:
-        value = json.loads(config)
+        value = jsonutil.loads(config, what="image config")
         ids = value["rootfs"]["diff_ids"]
         return [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
-    except (ValueError, TypeError, KeyError):
+    except (ManifestError, TypeError, KeyError):
         return []  # the image stage reports a malformed config properly
 
 

@@ -7,12 +7,12 @@ unpacked.
 
 from __future__ import annotations
 
-import json
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, BinaryIO
 
+from imagetrust import jsonutil
 from imagetrust.errors import ArchiveError, ImagetrustError, ManifestError
 from imagetrust.oci import mediatypes as mt
 from imagetrust.oci.content import Descriptor, RawManifest
@@ -39,10 +39,7 @@ def blob_name(digest: str) -> str:
 
 
 def load_json_value(data: bytes, what: str) -> Any:
-    try:
-        return json.loads(data)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise ManifestError(f"{what} is not valid JSON ({error})") from None
+    return jsonutil.loads(data, what=what)
 
 
 def descriptor_from_json(value: Any, what: str) -> Descriptor:

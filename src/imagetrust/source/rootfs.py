@@ -62,9 +62,9 @@ class RootfsSource:
         for relative, entry in walk_tree(self.root_path):
             try:
                 info = entry.stat(follow_symlinks=False)
+                link = os.readlink(entry.path) if stat.S_ISLNK(info.st_mode) else ""
             except OSError:
-                continue
-            link = os.readlink(entry.path) if stat.S_ISLNK(info.st_mode) else ""
+                continue  # vanished or changed type since the listing: not part of the tree
             digest.update(
                 f"{relative}\0{info.st_mode:o}\0{info.st_size}\0{info.st_mtime_ns}\0{link}\n"
                 .encode("utf-8", "surrogateescape")

@@ -60,7 +60,10 @@ def test_plain_http_refused_for_non_loopback_mirror(make_client: MakeClient) -> 
         make_client(registry_mirrors={"docker.io": ("http://mirror.example.com",)})
 
 
-def test_insecure_host_may_use_plain_http(make_client: MakeClient) -> None:
+def test_insecure_host_may_use_plain_http(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("IMAGETRUST_DOCKER_HUB_URL")  # the real Hub endpoint; nothing is contacted
     client, log = make_client(
         registry_mirrors={"docker.io": ("http://mirror.example.com:5000",)},
         insecure_registries=frozenset({"mirror.example.com:5000", "lan.example.com"}),

@@ -4,14 +4,25 @@ The tarball comes from the network, so nothing in it is trusted: members are nev
 ``tarfile`` itself. Only regular files exactly at ``<top>/library/<name>`` with a valid image name
 are read into memory (with size caps); links, devices, absolute paths and ``..`` are skipped and
 counted, so a malicious archive cannot write outside the cache.
+
+A damaged download must fail rather than yield part of the library: ``tarfile`` takes a bad header
+after the first member for the end of the archive, and a gzip CRC is only checked at the end of
+the stream, which ``tarfile`` never reaches. So the decompressed stream is read to its very end
+(checking the CRC) and everything after the last member must be the zero blocks that properly end
+a tar.
 """
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import lzma
 import re
 import tarfile
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from imagetrust.errors import FeedError
 
@@ -22,6 +33,9 @@ MAX_LIBRARY_FILE = 4 * 1024 * 1024
 MAX_LIBRARY_FILES = 10_000
 MAX_TOTAL_LIBRARY = 128 * 1024 * 1024
 MAX_MEMBERS = 200_000
+_END_OF_ARCHIVE = 2 * tarfile.BLOCKSIZE
+"""POSIX ends a tar with two zero blocks; writers may pad further with zeros."""
+_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +59,11 @@ def read_library_archive(path: Path) -> LibraryArchive:
     unsafe: list[str] = []
     total = 0
     try:
-        with tarfile.open(path, mode="r:*") as tar:
+        with (
+            path.open("rb") as raw,
+            _decompressed(raw) as stream,
+            tarfile.open(fileobj=stream, mode="r:") as tar,
+        ):
             commit = _commit(tar.pax_headers.get("comment"))
             for count, member in enumerate(tar, start=1):
                 if count > MAX_MEMBERS:
@@ -86,12 +104,50 @@ def read_library_archive(path: Path) -> LibraryArchive:
                 if len(data) != member.size:
                     raise FeedError(f"official-images archive member {name} is truncated")
                 files[parts[2]] = data
-    except (tarfile.TarError, EOFError, OSError, ValueError) as error:
+            _check_end(stream, tar.offset, path.name)
+    except (tarfile.TarError, EOFError, OSError, ValueError, lzma.LZMAError) as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
         raise FeedError(
-            f"cannot read official-images archive {path.name}: {error}",
+            f"cannot read official-images archive {path.name}: {reason}",
             hint="the download may be truncated; run `imagetrust catalog update` again",
-        ) from error
+        ) from None
     return LibraryArchive(files=files, commit=commit, unsafe_members=tuple(unsafe))
+
+
+def _decompressed(raw: IO[bytes]) -> AbstractContextManager[Any]:
+    """The tar stream inside ``raw``: gunzipped (bzip2, xz) or as is, by magic number."""
+    magic = raw.read(6)
+    raw.seek(0)
+    if magic.startswith(b"\x1f\x8b"):
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    if magic.startswith(b"BZh"):
+        return bz2.BZ2File(raw, mode="rb")
+    if magic.startswith(b"\xfd7zXZ\x00"):
+        return lzma.LZMAFile(raw, mode="rb")
+    return nullcontext(raw)
+
+
+def _check_end(stream: IO[bytes], offset: int, name: str) -> None:
+    """Everything from ``offset`` (where ``tarfile`` stopped) to EOF must be zero blocks.
+
+    Reading to EOF also makes the decompressor check its CRC and length trailer.
+    """
+    stream.seek(offset)
+    zeros = 0
+    while chunk := stream.read(_CHUNK):
+        if chunk.count(0) != len(chunk):
+            position = offset + zeros + next(i for i, b in enumerate(chunk) if b)
+            raise FeedError(
+                f"official-images archive {name} is damaged: unreadable tar header near byte "
+                f"{position - position % tarfile.BLOCKSIZE}",
+                hint="the download is corrupt; run `imagetrust catalog update` again",
+            )
+        zeros += len(chunk)
+    if zeros < _END_OF_ARCHIVE:
+        raise FeedError(
+            f"official-images archive {name} is truncated: it lacks the end-of-archive marker",
+            hint="the download is incomplete; run `imagetrust catalog update` again",
+        )
 
 
 def _commit(value: str | None) -> str | None:

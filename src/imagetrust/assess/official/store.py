@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import httpx
 
+from imagetrust import jsonutil
 from imagetrust.assess.official.archive import (
     MAX_LIBRARY_FILE,
     MAX_LIBRARY_FILES,
@@ -31,11 +32,15 @@ from imagetrust.assess.official.archive import (
 from imagetrust.assess.official.library import LibraryFile, LibraryParseError, parse_library
 from imagetrust.errors import DatabaseError, FeedError, NetworkError
 from imagetrust.reference.parse import ImageReference
+from imagetrust.source.registry.endpoints import check_plain_http, plain_http_guard, redact_url
 
 DEFAULT_ARCHIVE_URL = (
     "https://github.com/docker-library/official-images/archive/refs/heads/master.tar.gz"
 )
 MAX_ARCHIVE_BYTES = 256 * 1024 * 1024
+MIN_KEPT_FRACTION = 0.5
+"""An update with fewer than this share of the installed library files is refused (unless forced):
+the library only grows slowly, so a sudden drop means a damaged or wrong archive."""
 STORE_DIR = "official-images"
 _POINTER = "CURRENT"
 _META = "meta.json"
@@ -269,16 +274,18 @@ def load_catalog(cache_dir: Path) -> OfficialCatalog:
             f"the official-images catalog pointer in {base} is damaged", hint=_HINT_MISSING
         )
     try:
-        meta = CatalogMeta.from_json(json.loads((root / _META).read_text(encoding="utf-8")))
+        meta = CatalogMeta.from_json(
+            jsonutil.loads((root / _META).read_bytes(), what=_META, error=DatabaseError)
+        )
         texts = {
             p.name: p.read_text(encoding="utf-8")
             for p in (root / "library").iterdir()
             if p.is_file() and is_valid_library_name(p.name)
         }
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, DatabaseError) as error:
         raise CatalogMissingError(
             f"the official-images catalog in {root} is unreadable: {error}", hint=_HINT_MISSING
-        ) from error
+        ) from None
     return OfficialCatalog(texts, meta, root)
 
 
@@ -300,13 +307,21 @@ def update_catalog(
     verify: bool = True,
     force: bool = False,
     transport: httpx.BaseTransport | None = None,
+    insecure: frozenset[str] = frozenset(),
 ) -> UpdateResult:
-    """Download the official-images tarball (conditionally, by ETag); install its ``library/``."""
+    """Download the official-images tarball (conditionally, by ETag); install its ``library/``.
+
+    Plain HTTP is refused (also on redirects) unless the host is loopback or in ``insecure``.
+    ``force`` skips the conditional request and accepts a library much smaller than the
+    installed one. Credentials in ``url`` are never stored or shown.
+    """
+    check_plain_http(url, insecure)
+    shown = redact_url(url)
     base = store_dir(cache_dir)
     base.mkdir(parents=True, exist_ok=True)
     previous = _current_meta(cache_dir)
     headers = {"User-Agent": "imagetrust"}
-    if previous is not None and previous.source == url and not force:
+    if previous is not None and previous.source == shown and not force:
         if previous.etag:
             headers["If-None-Match"] = previous.etag
         if previous.last_modified:
@@ -316,7 +331,9 @@ def update_catalog(
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as sink:
-            status, response_headers = _download(url, headers, sink, timeout, verify, transport)
+            status, response_headers = _download(
+                url, headers, sink, timeout, verify, transport, insecure
+            )
         if status == 304 and previous is not None:
             meta = replace(previous, checked_at=datetime.now(UTC))
             root = base / load_catalog(cache_dir).root.name
@@ -327,12 +344,23 @@ def update_catalog(
         tmp.unlink(missing_ok=True)
     if not archive.files:
         raise FeedError(
-            f"the archive from {url} contains no library/ files",
+            f"the archive from {shown} contains no library/ files",
             hint="point --url at a tarball of the docker-library/official-images repository",
+        )
+    if (
+        previous is not None
+        and not force
+        and len(archive.files) < previous.files * MIN_KEPT_FRACTION
+    ):
+        raise FeedError(
+            f"the archive from {shown} has only {len(archive.files)} library files, the installed "
+            f"catalog {previous.files}; keeping the installed one",
+            hint="the download is probably damaged: retry; to accept it anyway use "
+            "`imagetrust catalog update --force`",
         )
     now = datetime.now(UTC)
     meta = CatalogMeta(
-        source=url,
+        source=shown,
         fetched_at=now,
         checked_at=now,
         files=len(archive.files),
@@ -353,11 +381,17 @@ def _download(
     timeout: float,
     verify: bool,
     transport: httpx.BaseTransport | None,
+    insecure: frozenset[str],
 ) -> tuple[int, httpx.Headers]:
+    shown = redact_url(url)
     try:
         with (
             httpx.Client(
-                follow_redirects=True, timeout=timeout, verify=verify, transport=transport
+                follow_redirects=True,
+                timeout=timeout,
+                verify=verify,
+                transport=transport,
+                event_hooks={"request": [plain_http_guard(insecure)]},
             ) as client,
             client.stream("GET", url, headers=headers) as response,
         ):
@@ -365,7 +399,7 @@ def _download(
                 return 304, response.headers
             if response.status_code != 200:
                 raise FeedError(
-                    f"downloading the official-images catalog from {url} failed: "
+                    f"downloading the official-images catalog from {shown} failed: "
                     f"HTTP {response.status_code}",
                     hint="check the URL, or use `imagetrust catalog import DIR` with a checkout",
                 )
@@ -374,7 +408,8 @@ def _download(
                 size += len(chunk)
                 if size > MAX_ARCHIVE_BYTES:
                     raise FeedError(
-                        f"the official-images archive from {url} exceeds {MAX_ARCHIVE_BYTES} bytes",
+                        f"the official-images archive from {shown} exceeds {MAX_ARCHIVE_BYTES} "
+                        "bytes",
                         hint="check the catalog URL",
                     )
                 sink.write(chunk)
@@ -382,10 +417,11 @@ def _download(
             os.fsync(sink.fileno())
             return 200, response.headers
     except httpx.HTTPError as error:
+        reason = " ".join(str(error).replace(url, shown).split()) or type(error).__name__
         raise NetworkError(
-            f"cannot download the official-images catalog from {url}: {error}",
+            f"cannot download the official-images catalog from {shown}: {reason}",
             hint="check the network, or use `imagetrust catalog import DIR` offline",
-        ) from error
+        ) from None
 
 
 def import_catalog(cache_dir: Path, path: Path) -> UpdateResult:

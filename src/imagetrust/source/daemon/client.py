@@ -8,12 +8,14 @@ Exports are streamed to a file in chunks: an image never has to fit in memory.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import httpx
 
+from imagetrust import jsonutil
 from imagetrust.errors import NetworkError, NotFoundError, SourceError
 from imagetrust.oci.content import Platform
 from imagetrust.source.daemon.discovery import DaemonEndpoint
@@ -21,6 +23,35 @@ from imagetrust.source.daemon.model import ImageSummary, LocalImageInfo
 
 CHUNK_SIZE = 1024 * 1024
 _MAX_JSON = 64 * 1024 * 1024
+_MAX_ERROR_BODY = 64 * 1024
+"""Only the first line of an error message is shown; more is never buffered."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """A daemon response read with a size cap (``overflow``: the body went past the cap)."""
+
+    status: int
+    body: bytes
+    overflow: bool
+
+
+def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """At most ``limit`` bytes of the body; the flag says whether there was more."""
+    body = bytearray()
+    for chunk in response.iter_bytes(CHUNK_SIZE):
+        body += chunk
+        if len(body) > limit:
+            return bytes(body[:limit]), True
+    return bytes(body), False
+
+
+def _first_line(text: str) -> str:
+    """The first non-blank line, shortened; ``""`` for an empty or blank message."""
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:300]
+    return ""
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -85,38 +116,50 @@ class DaemonClient:
             hint="start Docker or podman's API service, set DOCKER_HOST, or use --source registry",
         )
 
-    def _failed(self, response: httpx.Response, what: str) -> SourceError:
+    def _failed(self, status: int, body: bytes, what: str) -> SourceError:
         message = ""
         try:
-            body = response.json()
-            if isinstance(body, dict) and isinstance(body.get("message"), str):
-                message = body["message"].splitlines()[0][:300]
-        except ValueError:
-            message = response.text.splitlines()[0][:300] if response.text else ""
+            value = jsonutil.loads(body, what="error body", error=SourceError)
+        except SourceError:
+            message = _first_line(body.decode("utf-8", "replace"))
+        else:
+            if isinstance(value, dict) and isinstance(value.get("message"), str):
+                message = _first_line(value["message"])
         detail = f": {message}" if message else ""
         return SourceError(
-            f"the Docker daemon at {self.endpoint} failed to {what} "
-            f"(HTTP {response.status_code}){detail}",
+            f"the Docker daemon at {self.endpoint} failed to {what} (HTTP {status}){detail}",
             hint="check the daemon's log, or use --source registry",
         )
 
-    def _get(self, path: str) -> httpx.Response:
+    def _get(self, path: str, limit: int | None = None) -> _Answer:
+        """GET ``path``; a success body over ``limit`` is refused, an error body truncated."""
         try:
-            return self._http.get(path)
+            with self._http.stream("GET", path) as response:
+                ok = response.status_code == 200
+                cap = (limit or _MAX_JSON) if ok else _MAX_ERROR_BODY
+                body, overflow = _read_capped(response, cap)
+                return _Answer(response.status_code, body, overflow)
         except httpx.TransportError as error:
             raise self._unreachable(error) from None
 
     def _json(self, path: str, what: str) -> Any:
-        response = self._get(path)
-        if response.status_code != 200:
-            raise self._failed(response, what)
-        if len(response.content) > _MAX_JSON:
-            raise SourceError(f"the Docker daemon at {self.endpoint} sent an oversized answer")
-        try:
-            return response.json()
-        except ValueError:
+        answer = self._get(path)
+        if answer.status != 200:
+            raise self._failed(answer.status, answer.body, what)
+        return self._parse(answer, what)
+
+    def _parse(self, answer: _Answer, what: str) -> Any:
+        if answer.overflow:
             raise SourceError(
-                f"the Docker daemon at {self.endpoint} sent invalid JSON to {what}",
+                f"the Docker daemon at {self.endpoint} sent more than {_MAX_JSON} bytes to {what}",
+                hint="is DOCKER_HOST pointing at a Docker-compatible API?",
+            )
+        try:
+            return jsonutil.loads(answer.body, what="its answer", error=SourceError)
+        except SourceError as error:
+            raise SourceError(
+                f"the Docker daemon at {self.endpoint} sent invalid JSON to {what} "
+                f"({error.message})",
                 hint="is DOCKER_HOST pointing at a Docker-compatible API?",
             ) from None
 
@@ -129,9 +172,9 @@ class DaemonClient:
     # -- endpoints -------------------------------------------------------------------------
     def ping(self) -> None:
         """Raise :class:`NetworkError` unless the daemon answers ``/_ping`` with 200."""
-        response = self._get("/_ping")
-        if response.status_code != 200:
-            raise self._unreachable(RuntimeError(f"HTTP {response.status_code}"))
+        answer = self._get("/_ping", limit=1024)
+        if answer.status != 200:
+            raise self._unreachable(RuntimeError(f"HTTP {answer.status}"))
 
     def version(self) -> dict[str, Any]:
         body = self._json("/version", "report its version")
@@ -161,18 +204,15 @@ class DaemonClient:
 
     def inspect(self, name: str) -> LocalImageInfo:
         """Details of one image by name or ID; 404 → :class:`NotFoundError`."""
-        response = self._get(self._image_path(name, "json"))
-        if response.status_code == 404:
+        answer = self._get(self._image_path(name, "json"))
+        if answer.status == 404:
             raise NotFoundError(
                 f"image {name} is not in the local image cache at {self.endpoint}",
                 hint="pull it first, or scan the registry with --source registry",
             )
-        if response.status_code != 200:
-            raise self._failed(response, f"inspect {name}")
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+        if answer.status != 200:
+            raise self._failed(answer.status, answer.body, f"inspect {name}")
+        body = self._parse(answer, f"inspect {name}")
         if not isinstance(body, dict) or not isinstance(body.get("Id"), str):
             raise SourceError(f"the Docker daemon at {self.endpoint} sent a malformed inspect")
         size = body.get("Size")
@@ -196,8 +236,8 @@ class DaemonClient:
                         hint="pull it first, or scan the registry with --source registry",
                     )
                 if response.status_code != 200:
-                    response.read()
-                    raise self._failed(response, f"export {name}")
+                    body, _ = _read_capped(response, _MAX_ERROR_BODY)
+                    raise self._failed(response.status_code, body, f"export {name}")
                 for chunk in response.iter_bytes(CHUNK_SIZE):
                     dest.write(chunk)
                     written += len(chunk)

@@ -63,6 +63,13 @@ class ExportCache:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temp, final)
+        except OSError as error:  # ENOSPC, EIO, quota: the cache is unusable, not the image
+            temp.unlink(missing_ok=True)
+            reason = error.strerror or type(error).__name__
+            raise SourceError(
+                f"cannot write the export of {image_id} to {self.root}: {reason}",
+                hint="free disk space, or point IMAGETRUST_CACHE_DIR at a roomier directory",
+            ) from None
         except BaseException:
             temp.unlink(missing_ok=True)
             raise

@@ -9,14 +9,16 @@ that ID, so a daemon answering with some other image is caught.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from imagetrust import jsonutil
 from imagetrust.errors import ArchiveError, IntegrityError, ManifestError
 from imagetrust.oci.content import Descriptor, RawManifest
-from imagetrust.source._store import TarStore
+from imagetrust.source._ranges import check_bytes
+from imagetrust.source._store import TarStore, read_extent
 from imagetrust.source.archive import DockerArchiveSource
 from imagetrust.source.daemon.client import DaemonClient
 from imagetrust.source.daemon.exports import DEFAULT_MAX_BYTES, ExportCache
@@ -27,26 +29,55 @@ from imagetrust.source.oci_layout import blob_name
 
 def _config_digest(root: RawManifest) -> str | None:
     try:
-        body = json.loads(root.data)
-    except ValueError:
+        body = jsonutil.loads(root.data, what="the exported manifest")
+    except ManifestError:
         return None
     config = body.get("config") if isinstance(body, dict) else None
     digest = config.get("digest") if isinstance(config, dict) else None
     return digest if isinstance(digest, str) else None
 
 
+_MAX_INDEX_WALK = 64
+
+
+def _index_children(data: bytes, what: str) -> list[Any]:
+    body = jsonutil.loads(data, what=what)
+    manifests = body.get("manifests") if isinstance(body, dict) else None
+    return list(manifests) if isinstance(manifests, list) else []
+
+
 def _holds_image(archive: DockerArchiveSource, path: Path, image_id: str) -> bool:
     """Whether the export is the image the daemon calls ``image_id``.
 
     The classic image store names an image by its config digest; Docker's containerd store by
-    its manifest or index digest, which is then a blob in the exported OCI layout.
+    its manifest or index digest. For an index the selected manifest must be listed in it
+    (directly or through nested indexes): merely carrying a blob of that name proves nothing.
     """
     root = archive.root()
     if image_id in (_config_digest(root), root.digest):
         return True
     store = TarStore(path, f"docker export {path}")
     try:
-        return store.locate(blob_name(image_id)) is not None
+        pending = [image_id]
+        seen: set[str] = set()
+        while pending and len(seen) < _MAX_INDEX_WALK:
+            digest = pending.pop(0)
+            if digest in seen:
+                continue
+            seen.add(digest)
+            name = blob_name(digest)
+            extent = store.locate(name)
+            if extent is None:
+                continue
+            what = f"{name} in {store.description}"
+            children = _index_children(check_bytes(read_extent(extent, what), digest, what), what)
+            for child in children:
+                child_digest = child.get("digest") if isinstance(child, dict) else None
+                if child_digest == root.digest:
+                    return True
+                if isinstance(child_digest, str):
+                    pending.append(child_digest)
+        return False
     finally:
         store.close()
 
@@ -125,17 +156,33 @@ class DaemonSource:
         return self._path
 
     # -- ImageSource -----------------------------------------------------------------------
+    @contextmanager
+    def _forget_if_corrupt(self) -> Iterator[None]:
+        """A cached export that fails verification would fail every rescan: drop it."""
+        try:
+            yield
+        except IntegrityError:
+            self._cache.discard(self.info.image_id)
+            raise
+
     def root(self) -> RawManifest:
         return self._archive.root()
 
     def manifest(self, descriptor: Descriptor) -> RawManifest:
-        return self._archive.manifest(descriptor)
+        with self._forget_if_corrupt():
+            return self._archive.manifest(descriptor)
 
     def blob(self, descriptor: Descriptor) -> bytes:
-        return self._archive.blob(descriptor)
+        with self._forget_if_corrupt():
+            return self._archive.blob(descriptor)
+
+    @contextmanager
+    def _open_verified(self, descriptor: Descriptor) -> Iterator[BinaryIO]:
+        with self._forget_if_corrupt(), self._archive.open_blob(descriptor) as stream:
+            yield stream
 
     def open_blob(self, descriptor: Descriptor) -> AbstractContextManager[BinaryIO]:
-        return self._archive.open_blob(descriptor)
+        return self._open_verified(descriptor)
 
     def repo_tags(self) -> tuple[str, ...]:
         return self.info.repo_tags

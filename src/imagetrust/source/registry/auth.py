@@ -18,12 +18,15 @@ from typing import Any
 
 import httpx
 
-from imagetrust.errors import AuthenticationError
+from imagetrust import jsonutil
+from imagetrust.errors import AuthenticationError, NetworkError
 from imagetrust.source.registry.credentials import Credentials, CredentialStore
 
 _PARAM_RE = re.compile(r'([A-Za-z_][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))')
 _DEFAULT_TOKEN_LIFETIME = 60.0
 _EXPIRY_MARGIN = 10.0
+MAX_TOKEN_RESPONSE = 1024 * 1024
+"""A token answer is a few KiB of JSON; anything beyond this is hostile or broken."""
 
 Send = Callable[..., httpx.Response]
 """``send(method, url, *, headers=…, params=…, data=…)`` with the client's retries and TLS rules."""
@@ -133,18 +136,23 @@ class Authenticator:
                     "client_id": "imagetrust",
                     **params,
                 },
+                stream=True,
             )
         else:
             headers = {"Authorization": basic_header(credentials)} if credentials else {}
-            response = self._send("GET", realm, headers=headers, params=params)
-        if response.status_code in (401, 403):
-            raise auth_failed(host, scope, credentials)
-        if response.status_code != 200:
-            raise AuthenticationError(
-                f"token server for {host} answered HTTP {response.status_code}",
-                hint="retry later; if it persists, check the registry's status",
-            )
-        token, lifetime = _parse_token(response, host)
+            response = self._send("GET", realm, headers=headers, params=params, stream=True)
+        try:
+            if response.status_code in (401, 403):
+                raise auth_failed(host, scope, credentials)
+            if response.status_code != 200:
+                raise AuthenticationError(
+                    f"token server for {host} answered HTTP {response.status_code}",
+                    hint="retry later; if it persists, check the registry's status",
+                )
+            body = _read_token_body(response, host)
+        finally:
+            response.close()
+        token, lifetime = _parse_token(body, host)
         with self._lock:
             self._tokens[key] = _Token(
                 token, time.monotonic() + max(lifetime - _EXPIRY_MARGIN, lifetime / 2)
@@ -160,11 +168,29 @@ def _token_key(challenge: Challenge, scope: str) -> tuple[str, str, str]:
     )
 
 
-def _parse_token(response: httpx.Response, host: str) -> tuple[str, float]:
+def _read_token_body(response: httpx.Response, host: str) -> bytes:
+    """The token answer, refusing to buffer more than :data:`MAX_TOKEN_RESPONSE` bytes."""
+    body = bytearray()
     try:
-        body: Any = response.json()
-    except ValueError:
-        body = None
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > MAX_TOKEN_RESPONSE:
+                raise AuthenticationError(
+                    f"token server for {host} sent more than {MAX_TOKEN_RESPONSE} bytes",
+                    hint="the registry's auth configuration is broken or hostile",
+                )
+    except httpx.RequestError as error:
+        raise NetworkError(
+            f"connection to the token server for {host} broke ({type(error).__name__})",
+            hint="check the network and retry",
+        ) from None
+    return bytes(body)
+
+
+def _parse_token(data: bytes, host: str) -> tuple[str, float]:
+    body: Any = jsonutil.loads(
+        data, what=f"the token answer for {host}", error=AuthenticationError
+    )
     token = None
     if isinstance(body, dict):
         token = body.get("token") or body.get("access_token")

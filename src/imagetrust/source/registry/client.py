@@ -7,7 +7,6 @@ hashed in memory, blobs while they stream into the cache.
 
 from __future__ import annotations
 
-import json
 import re
 import ssl
 import threading
@@ -20,9 +19,10 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from imagetrust import __version__
+from imagetrust import __version__, jsonutil
 from imagetrust.config import Settings
 from imagetrust.errors import (
+    ImagetrustError,
     IntegrityError,
     ManifestError,
     NetworkError,
@@ -39,15 +39,20 @@ from imagetrust.source.registry.auth import Authenticator, auth_failed
 from imagetrust.source.registry.credentials import CredentialStore
 from imagetrust.source.registry.endpoints import (
     Endpoint,
-    check_plain_http,
     is_loopback,
     mirror_endpoint,
+    plain_http_guard,
     registry_endpoint,
+    url_host,
 )
 from imagetrust.source.registry.retry import RETRY_STATUSES, RetryPolicy
 
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 """Registries refuse bigger manifests; a bigger answer is hostile or broken."""
+MAX_BLOB_BYTES = 64 * 1024 * 1024
+"""Cap for blobs read into memory (configs, attestations): the size the attestation reader
+accepts. Checked against the descriptor before downloading and against the bytes while they
+stream; layers are never read into memory, only streamed to the cache."""
 _MAX_TAG_PAGES = 1000
 _CHUNK = 1 << 20
 _DIGEST_REF = re.compile(r"^sha(256|512):")
@@ -78,11 +83,14 @@ class RegistryClient:
             registry: tuple(mirror_endpoint(url, self._insecure) for url in urls)
             for registry, urls in settings.registry_mirrors.items()
         }
+        hooks = {k: list(v) for k, v in (event_hooks or {}).items()}
+        # Every request, redirect hops and token realms included, passes the plain-HTTP check.
+        hooks["request"] = [plain_http_guard(self._insecure), *hooks.get("request", [])]
         self._http = httpx.Client(
             timeout=httpx.Timeout(settings.timeout),
             follow_redirects=True,
             headers={"User-Agent": f"imagetrust/{__version__}"},
-            event_hooks={k: list(v) for k, v in (event_hooks or {}).items()},
+            event_hooks=hooks,
         )
         self._auth = Authenticator(CredentialStore(settings.docker_config), self._send)
         self._lock = threading.Lock()
@@ -163,10 +171,24 @@ class RegistryClient:
         raw = self.get_manifest(ref)
         return Descriptor(media_type=raw.media_type, digest=raw.digest, size=len(raw.data))
 
-    def fetch_blob(self, ref: ImageReference, descriptor: Descriptor) -> Path:
-        """The verified blob in the cache, downloading it first when it is not there yet."""
+    def fetch_blob(
+        self, ref: ImageReference, descriptor: Descriptor, *, max_size: int | None = None
+    ) -> Path:
+        """The verified blob in the cache, downloading it first when it is not there yet.
+
+        The download stops as soon as more bytes arrive than the descriptor declares (or than
+        ``max_size``); a blob declared larger than ``max_size`` is not requested at all.
+        """
+        what = f"blob {descriptor.digest} of {ref.name}"
+        if max_size is not None and descriptor.size > max_size:
+            raise ManifestError(
+                f"{what} is declared as {descriptor.size} bytes, more than the {max_size} "
+                "allowed for a config or attestation",
+                hint="the manifest is hostile or broken; nothing was downloaded",
+            )
         cached = self.cache.path_for(descriptor.digest)
         if cached is not None:
+            _check_cached_size(cached, descriptor, max_size, what)
             return cached
         size = descriptor.size if descriptor.size >= 0 else None
 
@@ -176,9 +198,16 @@ class RegistryClient:
             while True:
                 try:
                     with self._open(endpoint, "GET", url, ref, {}) as resp:
-                        self._expect_ok(resp, endpoint, f"blob {descriptor.digest} of {ref.name}")
+                        self._expect_ok(resp, endpoint, what)
                         with self.cache.writer(descriptor.digest, size) as blob:
                             for chunk in resp.iter_bytes(_CHUNK):
+                                if max_size is not None and blob.written + len(chunk) > max_size:
+                                    raise ManifestError(
+                                        f"{what} is larger than the {max_size} bytes allowed "
+                                        "for a config or attestation",
+                                        hint="the registry is hostile or broken; nothing was "
+                                        "cached",
+                                    )
                                 blob.write(chunk)
                     path = self.cache.path_for(descriptor.digest)
                     assert path is not None
@@ -192,8 +221,8 @@ class RegistryClient:
         return self._each_endpoint(ref, download)
 
     def blob_bytes(self, ref: ImageReference, descriptor: Descriptor) -> bytes:
-        """A small blob (config, attestation) as verified bytes; cached like any blob."""
-        return self.fetch_blob(ref, descriptor).read_bytes()
+        """A small blob (config, attestation) as verified bytes, at most ``MAX_BLOB_BYTES``."""
+        return self.fetch_blob(ref, descriptor, max_size=MAX_BLOB_BYTES).read_bytes()
 
     def list_tags(self, ref: ImageReference) -> list[str]:
         """Every tag of the repository, following ``Link: <…>; rel="next"`` pagination."""
@@ -283,9 +312,11 @@ class RegistryClient:
         data: Mapping[str, str] | None = None,
         stream: bool = False,
     ) -> httpx.Response:
-        """One request with retries on connection errors, 429 and 5xx (honouring Retry-After)."""
-        check_plain_http(url, self._insecure)
-        host = urlsplit(url).netloc
+        """One request with retries on connection errors, 429 and 5xx (honouring Retry-After).
+
+        The plain-HTTP rule is enforced by the client's request hook, on every redirect hop.
+        """
+        host = url_host(url)
         request = self._http.build_request(method, url, headers=headers, params=params, data=data)
         attempt = 1
         while True:
@@ -362,9 +393,9 @@ def _error_code(response: httpx.Response) -> str | None:
     if response.request.method == "HEAD":
         return None
     try:
-        body = json.loads(_read_limited(response, 64 * 1024, "error body"))
+        body = jsonutil.loads(_read_limited(response, 64 * 1024, "error body"), what="error body")
         code = body["errors"][0]["code"]
-    except (ValueError, KeyError, IndexError, TypeError, ManifestError, httpx.HTTPError):
+    except (KeyError, IndexError, TypeError, ImagetrustError, httpx.HTTPError):
         return None
     return str(code)[:64] if isinstance(code, str) else None
 
@@ -373,11 +404,10 @@ def _manifest_type(body: bytes, content_type: str, label: str) -> str:
     """The manifest's media type from Content-Type, its ``mediaType`` field, or its shape."""
     declared = content_type.split(";")[0].strip().lower()
     try:
-        doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        doc = jsonutil.loads(body, what=f"manifest {label}")
+    except ManifestError as error:
         raise ManifestError(
-            f"manifest {label} is not valid JSON",
-            hint="the registry served a corrupt manifest; re-push the image",
+            error.message, hint="the registry served a corrupt manifest; re-push the image"
         ) from None
     if not isinstance(doc, dict):
         raise ManifestError(f"manifest {label} is not a JSON object", hint="re-push the image")
@@ -401,11 +431,8 @@ def _manifest_type(body: bytes, content_type: str, label: str) -> str:
 
 
 def _parse_tags(body: bytes, ref: ImageReference) -> list[str]:
-    try:
-        doc = json.loads(body)
-        tags = doc.get("tags") or []
-    except (ValueError, AttributeError):
-        raise RegistryError(f"the tag list of {ref.name} is not valid JSON") from None
+    doc = jsonutil.loads(body, what=f"the tag list of {ref.name}", error=RegistryError)
+    tags = (doc.get("tags") or []) if isinstance(doc, dict) else None
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
         raise RegistryError(f"the tag list of {ref.name} is malformed")
     return tags
@@ -422,6 +449,26 @@ def _same_origin(base_url: str, current: str, link: str | None) -> str | None:
             hint="the registry is misconfigured or hostile",
         )
     return resolved
+
+
+def _check_cached_size(
+    path: Path, descriptor: Descriptor, max_size: int | None, what: str
+) -> None:
+    """A cached blob is verified content, but the descriptor asking for it may still lie."""
+    try:
+        actual = path.stat().st_size
+    except OSError as error:
+        raise SourceError(f"cannot read cached {what}: {error.strerror}") from None
+    if descriptor.size >= 0 and actual != descriptor.size:
+        raise IntegrityError(
+            f"{what} has {actual} bytes, its descriptor says {descriptor.size}",
+            hint="the manifest is inconsistent; re-push the image",
+        )
+    if max_size is not None and actual > max_size:
+        raise ManifestError(
+            f"{what} is {actual} bytes, more than the {max_size} allowed for a config or "
+            "attestation"
+        )
 
 
 class _StreamBroken(NetworkError):

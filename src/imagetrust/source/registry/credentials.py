@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from imagetrust.errors import AuthenticationError, UsageError
+from imagetrust import jsonutil
+from imagetrust.errors import AuthenticationError, ImagetrustError, UsageError
 
 HUB_SERVER_URL = "https://index.docker.io/v1/"
 _HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
@@ -56,17 +56,16 @@ class CredentialStore:
         if self._config is None:
             path = self._dir / "config.json"
             try:
-                text = path.read_text(encoding="utf-8")
+                text = path.read_bytes()
             except FileNotFoundError:
-                text = "{}"
+                text = b"{}"
             except OSError as error:
                 raise UsageError(f"cannot read {path}: {error.strerror}") from None
             try:
-                loaded = json.loads(text)
-            except json.JSONDecodeError:
-                raise UsageError(
-                    f"{path} is not valid JSON", hint="fix or remove it (see `docker login`)"
-                ) from None
+                loaded = jsonutil.loads(text, what=str(path), error=UsageError)
+            except UsageError as error:
+                hint = "fix or remove it (see `docker login`)"
+                raise UsageError(error.message, hint=hint) from None
             self._config = loaded if isinstance(loaded, dict) else {}
         return self._config
 
@@ -154,9 +153,9 @@ def run_helper(helper: str, server_url: str) -> Credentials | None:
             hint="run it by hand to see why, or remove it from the Docker config",
         )
     try:
-        answer = json.loads(done.stdout)
+        answer = jsonutil.loads(done.stdout, what="credential helper output")
         username, secret = answer["Username"], answer["Secret"]
-    except (json.JSONDecodeError, KeyError, TypeError):
+    except (ImagetrustError, KeyError, TypeError):
         raise AuthenticationError(
             f"credential helper docker-credential-{helper} returned malformed output",
             hint="expected JSON with Username and Secret",

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
 
 from imagetrust.errors import UsageError
 
@@ -54,19 +57,59 @@ def is_insecure_allowed(host: str, insecure: frozenset[str]) -> bool:
     return is_loopback(host) or host in insecure or hostname(host) in insecure
 
 
+def url_host(url: str) -> str:
+    """``host[:port]`` of ``url`` without any ``user:password@`` part (safe to print)."""
+    return urlsplit(url).netloc.rsplit("@", 1)[-1]
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any userinfo replaced by ``***``, for messages and stored metadata."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + url_host(url)))
+
+
 def check_plain_http(url: str, insecure: frozenset[str]) -> None:
     """Refuse ``http://`` URLs to hosts that are neither loopback nor marked insecure."""
     parts = urlsplit(url)
     if parts.scheme == "https":
         return
-    host = parts.netloc.rsplit("@", 1)[-1]
+    host = url_host(url)
     if parts.scheme == "http" and is_insecure_allowed(host, insecure):
         return
+    if parts.scheme not in ("http", "https"):
+        raise UsageError(
+            f"refusing {redact_url(url)[:200]}: only https (or http to loopback) is supported"
+        )
     raise UsageError(
-        f"refusing plain HTTP to {host or url}: it is not a loopback host",
+        f"refusing plain HTTP to {host or redact_url(url)}: it is not a loopback host",
         hint="use https, or add it to insecure-registries (--insecure-registry) if you trust "
         "the network",
     )
+
+
+def plain_http_guard(insecure: frozenset[str]) -> Callable[[httpx.Request], None]:
+    """An httpx ``request`` event hook applying :func:`check_plain_http` to every request.
+
+    httpx runs request hooks for each redirect hop too, so a server (or token realm) answering
+    with a redirect to ``http://elsewhere`` is refused before anything is sent there.
+    """
+
+    def guard(request: httpx.Request) -> None:
+        check_plain_http(str(request.url), insecure)
+
+    return guard
+
+
+def refuse_userinfo(url: str, what: str) -> None:
+    """Credentials inside a URL end up in logs and messages; they belong in the Docker config."""
+    if "@" in urlsplit(url).netloc:
+        raise UsageError(
+            f"{what} {redact_url(url)} has credentials in its URL, which is not supported",
+            hint=f"remove them and add credentials for {url_host(url)} to DOCKER_CONFIG/"
+            "config.json (`docker login`)",
+        )
 
 
 HUB_URL_ENV = "IMAGETRUST_DOCKER_HUB_URL"
@@ -78,6 +121,7 @@ def registry_endpoint(registry: str, insecure: frozenset[str]) -> Endpoint:
     override = os.environ.get(HUB_URL_ENV) if registry == HUB else None
     if override:
         check_plain_http(override, insecure)
+        refuse_userinfo(override, HUB_URL_ENV)
         parts = urlsplit(override.rstrip("/"))
         return Endpoint(f"{parts.scheme}://{parts.netloc}{parts.path}", parts.netloc, mirror=False)
     host = HUB_API_HOST if registry == HUB else registry
@@ -86,7 +130,9 @@ def registry_endpoint(registry: str, insecure: frozenset[str]) -> Endpoint:
 
 
 def mirror_endpoint(url: str, insecure: frozenset[str]) -> Endpoint:
+    """A mirror's endpoint; ``user:pass@`` in its URL is refused (see :func:`refuse_userinfo`)."""
     check_plain_http(url, insecure)
+    refuse_userinfo(url, "registry mirror")
     parts = urlsplit(url.rstrip("/"))
     base = f"{parts.scheme}://{parts.netloc}{parts.path}"
     return Endpoint(base, parts.netloc, mirror=True)
