@@ -78,3 +78,9 @@ def test_broken_config_file_is_a_one_line_error(tmp_path: Path) -> None:
     bad.write_text("cache-dir = \n")
     with pytest.raises(UsageError, match="cannot read config file"):
         load_settings(environ={"IMAGETRUST_CONFIG": str(bad)})
+
+
+def test_invalid_mirror_error_never_echoes_credentials() -> None:
+    with pytest.raises(UsageError) as info:
+        parse_mirrors(["docker.io=ftp://alice:s3cret@mirror.example"])
+    assert "s3cret" not in str(info.value) and "alice" not in str(info.value)

@@ -61,8 +61,9 @@ def parse_mirrors(specs: list[str] | tuple[str, ...]) -> dict[str, tuple[str, ..
                 continue
             host, sep, url = item.partition("=")
             if not sep or not host or not url.startswith(("http://", "https://")):
+                shown = item.split("@", 1)[-1] if "@" in item else item  # never echo userinfo
                 raise UsageError(
-                    f"invalid registry mirror {item!r}",
+                    f"invalid registry mirror {shown!r}",
                     hint="use REGISTRY=URL, e.g. docker.io=http://127.0.0.1:5000",
                 )
             mirrors.setdefault(host.strip(), []).append(url.strip().rstrip("/"))

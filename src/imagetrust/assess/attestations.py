@@ -159,7 +159,7 @@ def _statement(source: ImageSource, layer: Descriptor, image: Image) -> dict[str
         value = json.loads(source.blob(layer))
     except ImagetrustError as error:
         raise _Unreadable(str(error)) from None
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise _Unreadable("not valid JSON") from None
     if not isinstance(value, dict) or not str(value.get("_type", "")).startswith(
         "https://in-toto.io/Statement"

@@ -147,7 +147,7 @@ class BaseFinder:
             if data["digest"] != digest:
                 return None
             return _Resolved(digest, str(data["manifest"]), tuple(str(d) for d in data["diff_ids"]))
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             return None  # absent or damaged: resolve again and rewrite
 
     def _store(self, resolved: _Resolved, platform: Platform) -> None:

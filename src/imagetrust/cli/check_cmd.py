@@ -41,7 +41,7 @@ def official_catalog(settings: Settings) -> OfficialCatalog | None:
     url = os.environ.get("IMAGETRUST_CATALOG_URL") or DEFAULT_ARCHIVE_URL
     click.echo("note: fetching the official-images library (first use)", err=True)
     try:
-        update_catalog(settings.cache_dir, url)
+        update_catalog(settings.cache_dir, url, insecure=settings.insecure_registries)
         return load_catalog(settings.cache_dir)
     except ImagetrustError as error:
         click.echo(f"imagetrust: warning: official-images library unavailable: {error}", err=True)

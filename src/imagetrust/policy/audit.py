@@ -166,7 +166,7 @@ class ScanCache:
                     for i, p, s, f, k in data["findings"]
                 )
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return None  # absent or damaged: scan again and rewrite
 
     def put(self, digest: str, key: str | None, summary: VulnSummary) -> None:
