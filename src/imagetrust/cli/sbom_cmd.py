@@ -11,7 +11,7 @@ from imagetrust.cli.options import format_option, image_options, source_option
 from imagetrust.config import load_settings
 from imagetrust.image.model import Platform
 
-# The pipeline and the writers (rich, cyclonedx-python-lib, spdx-tools) are imported inside the
+# The pipeline and the writers (rich, spdx-tools) are imported inside the
 # command, and only the writer asked for: they cost more start-up time than a scan of a small
 # image (docs/performance.md).
 
