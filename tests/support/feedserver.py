@@ -61,6 +61,9 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
 
         def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None,
                   length: int | None = None) -> None:
+            # Logged before answering: a client may assert on the hits as soon as it has its
+            # response, before this thread would get to run again.
+            server.hits.append(Hit(self._path, status, dict(self.headers.items())))
             self.send_response(status)
             for key, value in (headers or {}).items():
                 self.send_header(key, value)
@@ -68,7 +71,6 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if body:
                 self.wfile.write(body)
-            server.hits.append(Hit(self._path, status, dict(self.headers.items())))
 
         def do_GET(self) -> None:  # noqa: N802
             parts = urlsplit(self.path)
@@ -110,6 +112,7 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 data = gzip.compress(data)
                 headers["Content-Encoding"] = "gzip"
             if how == "truncate":
+                server.hits.append(Hit(self._path, 200, dict(self.headers.items())))
                 self.send_response(200)
                 for key, value in headers.items():
                     self.send_header(key, value)
@@ -118,7 +121,6 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(data[: len(data) // 2])
                 self.wfile.flush()
                 self.close_connection = True
-                server.hits.append(Hit(self._path, 200, dict(self.headers.items())))
                 return
             self._send(200, data, headers)
 

@@ -10,11 +10,12 @@ CVEs is already a finding of the package, and kept on its own otherwise.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
-from imagetrust.match.db.store import VulnDB
+from imagetrust.match.db.store import EpssScore, KevEntry, Severity, VulnDB
 from imagetrust.match.model import FIXED, SEVERITIES, Finding, Match
-from imagetrust.match.severity import rate
+from imagetrust.match.severity import Rated, rate
 from imagetrust.versions import compare
 
 
@@ -90,34 +91,52 @@ def merge_matches(matches: Sequence[Match], db: VulnDB) -> list[Finding]:
     epss = db.epss(cves)
 
     findings: list[Finding] = []
+    # Binaries of one source share their advisories: rate each id set once per scan.
+    shared: dict[tuple[tuple[str, ...], str, str | None], _Shared] = {}
     for ids, group in grouped:
-        primary = _preferred(ids)
-        ordered = group if len(group) == 1 else sorted(
-            group, key=lambda m: (m.advisory_id != primary, m.advisory_id))
+        if len(group) == 1:
+            ordered = group
+            only = group[0]
+            fixed = (only.fixed_version or None) if only.fix_state == FIXED else None
+            distro_rating = only.distro_rating or None
+        else:
+            primary = _preferred(ids)
+            ordered = sorted(group, key=lambda m: (m.advisory_id != primary, m.advisory_id))
+            fixed = _highest_fix(ordered)
+            distro_rating = _max_rating(m.distro_rating for m in ordered)
         first = ordered[0]
-        fixed = _highest_fix(ordered)
-        distro_rating = _max_rating(m.distro_rating for m in ordered)
-        rated = rate(sorted(ids), first.ecosystem, severities, distro_rating)
-        cve_ids = [i for i in ids if i in cves]
-        scores = [epss[c].epss for c in cve_ids if c in epss]
+        ids_key = tuple(sorted(ids))
+        memo_key = (ids_key, first.ecosystem, distro_rating)
+        facts = shared.get(memo_key)
+        if facts is None:
+            facts = shared[memo_key] = _shared_facts(
+                ids_key, first.ecosystem, distro_rating, severities, cves, kev, epss
+            )
+        if len(ordered) == 1:
+            summary = summaries.get(first.advisory_id)
+            distro_status, note = first.distro_status or None, first.note or None
+        else:
+            summary = next((summaries[m.advisory_id] for m in ordered
+                            if m.advisory_id in summaries), None)
+            distro_status = next((m.distro_status for m in ordered if m.distro_status), None)
+            note = next((m.note for m in ordered if m.note), None)
         findings.append(
             Finding(
-                id=primary,
-                aliases=tuple(sorted(ids - {primary})),
+                id=facts.primary,
+                aliases=facts.aliases,
                 package=first.package,
                 fix_state=FIXED if fixed else first.fix_state,
                 fixed_version=fixed,
-                distro_status=next((m.distro_status for m in ordered if m.distro_status), None),
-                severity=rated.severity,
-                severity_source=rated.source,
-                cvss=rated.cvss,
-                kev=any(c in kev for c in cve_ids),
-                epss=max(scores) if scores else None,
+                distro_status=distro_status,
+                severity=facts.rated.severity,
+                severity_source=facts.rated.source,
+                cvss=facts.rated.cvss,
+                kev=facts.kev,
+                epss=facts.epss,
                 source=first.source,
                 ecosystem=first.ecosystem,
-                summary=next((summaries[m.advisory_id] for m in ordered
-                              if m.advisory_id in summaries), None),
-                note=next((m.note for m in ordered if m.note), None),
+                summary=summary,
+                note=note,
             )
         )
     rank = _RANK
@@ -126,6 +145,38 @@ def merge_matches(matches: Sequence[Match], db: VulnDB) -> list[Finding]:
 
 
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """What a finding takes from its id set alone, whichever package it is in."""
+
+    primary: str
+    aliases: tuple[str, ...]
+    rated: Rated
+    kev: bool
+    epss: float | None
+
+
+def _shared_facts(
+    ids: tuple[str, ...],
+    ecosystem: str,
+    distro_rating: str | None,
+    severities: Mapping[str, Sequence[Severity]],
+    cves: set[str],
+    kev: Mapping[str, KevEntry],
+    epss: Mapping[str, EpssScore],
+) -> _Shared:
+    primary = ids[0] if len(ids) == 1 else _preferred(ids)
+    cve_ids = [i for i in ids if i in cves]
+    scores = [epss[c].epss for c in cve_ids if c in epss]
+    return _Shared(
+        primary,
+        tuple(i for i in ids if i != primary),
+        rate(ids, ecosystem, severities, distro_rating),
+        any(c in kev for c in cve_ids),
+        max(scores) if scores else None,
+    )
 
 
 def _max_rating(ratings: Iterable[str | None]) -> str | None:

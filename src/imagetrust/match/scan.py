@@ -14,18 +14,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imagetrust.catalog.model import Catalog, Package
 from imagetrust.errors import DatabaseError, FeedError, ImagetrustError, SourceError
-from imagetrust.match.db import DEFAULT_MAX_AGE, FeedStatus, VulnDB, db_status, update_feeds
-from imagetrust.match.db.nvd_enrich import enrich_nvd
-from imagetrust.match.db.update import ProgressCallback
+from imagetrust.match.db.status import DEFAULT_MAX_AGE, FeedStatus, db_status
+from imagetrust.match.db.store import VulnDB
 from imagetrust.match.feeds import FEEDS, resolve_units
 from imagetrust.match.feeds import nvd as nvd_feed
 from imagetrust.match.matchers import Matcher, default_matchers
+from imagetrust.match.matchers.base import RowFetcher, ecosystem_by_type
 from imagetrust.match.merge import merge_matches
 from imagetrust.match.model import FeedAge, Finding, Match, ScanResult, ScanSubject
 from imagetrust.match.names import normalize_name
+
+if TYPE_CHECKING:
+    from imagetrust.match.db.update import ProgressCallback
 
 ENRICHMENT_FEEDS: tuple[str, ...] = ("kev", "epss")
 FEED_BASE_URL_ENV = "IMAGETRUST_FEED_BASE_URL"
@@ -83,14 +87,19 @@ def _plan(
     """Packages grouped by (matcher index, ecosystem), and notes on those no matcher takes."""
     groups: dict[tuple[int, str], list[Package]] = defaultdict(list)
     orphans: dict[str, int] = defaultdict(int)
+    by_type = all(ecosystem_by_type(m) for m in matchers)
+    known: dict[str, tuple[int, str] | None] = {}  # package type → group, when by_type
     for pkg in catalog.packages:
-        for index, matcher in enumerate(matchers):
-            eco = matcher.ecosystem(pkg, catalog.os)
-            if eco:
-                groups[(index, eco)].append(pkg)
-                break
+        if by_type and pkg.type in known:
+            group = known[pkg.type]
         else:
+            group = _group_of(pkg, catalog, matchers)
+            if by_type:
+                known[pkg.type] = group
+        if group is None:
             orphans[pkg.type] += 1
+        else:
+            groups[group].append(pkg)
     notes = []
     distro = catalog.os.id if catalog.os else "unknown"
     for kind, count in sorted(orphans.items()):
@@ -104,9 +113,24 @@ def _plan(
     return groups, notes
 
 
+def _group_of(
+    pkg: Package, catalog: Catalog, matchers: Sequence[Matcher]
+) -> tuple[int, str] | None:
+    for index, matcher in enumerate(matchers):
+        eco = matcher.ecosystem(pkg, catalog.os)
+        if eco:
+            return index, eco
+    return None
+
+
 def required_feeds(catalog: Catalog, matchers: Sequence[Matcher] | None = None) -> FeedNeeds:
     chosen = list(matchers) if matchers is not None else default_matchers()
-    groups, notes = _plan(catalog, chosen)
+    return _needs(chosen, *_plan(catalog, chosen))
+
+
+def _needs(
+    chosen: Sequence[Matcher], groups: Mapping[tuple[int, str], list[Package]], notes: list[str]
+) -> FeedNeeds:
     needed: list[str] = []
     for index, eco in groups:
         spec = chosen[index].feed(eco)
@@ -168,6 +192,8 @@ def ensure_feeds(
             )
         warnings.extend(f"feed {spec} is older than {max_age.days} day(s)" for spec in stale)
     elif missing or stale:
+        from imagetrust.match.db.update import update_feeds  # network code: only when needed
+
         result = update_feeds(db_path, [*missing, *stale], base_urls=base_urls, progress=progress)
         updated.extend(o.name for o in result.outcomes if o.changed)
     status = _stored(db_path, max_age, now) if updated else status
@@ -178,6 +204,8 @@ def ensure_feeds(
             for spec in e_missing
         )
     elif e_missing or e_stale:
+        from imagetrust.match.db.update import update_feeds
+
         try:
             result = update_feeds(
                 db_path, [*e_missing, *e_stale], base_urls=base_urls, progress=progress
@@ -193,13 +221,21 @@ def match_catalog(
 ) -> tuple[list[Match], list[str]]:
     """Every match of every package, plus problems (rows that could not be judged)."""
     chosen = list(matchers) if matchers is not None else default_matchers()
-    groups, _ = _plan(catalog, chosen)
+    return _match_groups(_plan(catalog, chosen)[0], db, chosen)
+
+
+def _match_groups(
+    groups: Mapping[tuple[int, str], list[Package]], db: VulnDB, chosen: Sequence[Matcher]
+) -> tuple[list[Match], list[str]]:
     matches: list[Match] = []
     problems: list[str] = []
     for (index, eco), packages in groups.items():
         matcher = chosen[index]
         names = [(pkg, matcher.lookup_name(pkg)) for pkg in packages]
-        rows = db.affected(eco, {name for _, name in names})
+        if isinstance(matcher, RowFetcher):
+            rows = matcher.fetch_rows(db, eco, packages)
+        else:
+            rows = db.affected(eco, {name for _, name in names})
         if not rows:
             continue
         for pkg, name in names:
@@ -242,7 +278,8 @@ def scan_catalog(
     """Findings for ``catalog`` from the database at ``db_path`` (refreshed first unless
     ``offline``).  ``nvd`` fetches CVSS from NVD for CVEs no other source rated (online only)."""
     chosen = list(matchers) if matchers is not None else default_matchers()
-    needs = required_feeds(catalog, chosen)
+    groups, notes = _plan(catalog, chosen)
+    needs = _needs(chosen, groups, notes)
     updated, warnings = ensure_feeds(
         db_path, needs, offline=offline, base_urls=base_urls, max_age=max_age,
         progress=progress, now=now,
@@ -252,10 +289,14 @@ def scan_catalog(
     if not db_path.is_file():  # nothing needed and nothing stored: an image without packages
         return ScanResult(subject, catalog.os, catalog.packages, (), (), tuple(warnings), db_path)
     with VulnDB.open(db_path) as db:
-        matches, problems = match_catalog(catalog, db, chosen)
+        matches, problems = _match_groups(groups, db, chosen)
         findings = merge_matches(matches, db)
-    unrated = sorted({c for f in findings if f.severity == "unknown" for c in f.cve_ids})
-    if unrated and nvd and not offline:
+    online_nvd = nvd and not offline
+    unrated = sorted({c for f in findings if f.severity == "unknown" for c in f.cve_ids}
+                     if online_nvd else ())
+    if unrated:
+        from imagetrust.match.db.nvd_enrich import enrich_nvd
+
         try:
             enrich_nvd(
                 db_path, unrated, api_key=nvd_api_key or os.environ.get("NVD_API_KEY"),

@@ -119,3 +119,37 @@ def is_valid(version: str) -> bool:
         and _UPSTREAM_OK.fullmatch(upstream) is not None
         and _REVISION_OK.fullmatch(revision) is not None
     )
+
+
+def _int_bytes(value: int) -> bytes:
+    """Length-prefixed big-endian: shorter means smaller, so byte order is numeric order."""
+    data = value.to_bytes((value.bit_length() + 7) // 8, "big")
+    if len(data) > 255:
+        raise InvalidVersion(SCHEME, str(value), "number too long for a sortable key")
+    return bytes((len(data),)) + data
+
+
+def _fragment_bytes(parts: tuple[_Part, ...]) -> bytes:
+    # A letter order (-1..383) + 257 takes two bytes starting with 0x01 or 0x02, so every pair
+    # starts above the 0x00 that ends a fragment: a shorter fragment sorts first, as in tuples.
+    out = bytearray()
+    for letters, number in parts:
+        for order in letters:
+            out += (order + 257).to_bytes(2, "big")
+        out += _int_bytes(number)
+    out.append(0)
+    return bytes(out)
+
+
+@lru_cache(maxsize=65536)
+def sortable(version: str) -> str:
+    """:func:`key` as hex text whose plain string order is dpkg's order.
+
+    Why: the database stores it next to each fixed version, so SQLite can drop rows an installed
+    version already includes (``fixed_key <= installed_key``) before Python sees them. Each
+    element of the key tuple gets a prefix-free, order-preserving byte code, so comparing the
+    concatenations compares the tuples. Raises :class:`InvalidVersion` like :func:`key`.
+    """
+    epoch, upstream, revision = key(version)
+    data = _int_bytes(epoch) + _fragment_bytes(upstream) + _fragment_bytes(revision)
+    return data.hex()

@@ -4,15 +4,18 @@ Why ``source`` on every row: refreshing one feed (say ``osv/PyPI``) must replace
 feed's rows and nothing else, so a refresh is ``DELETE ... WHERE source = ?`` plus a bulk insert.
 
 Matching reads ``affected`` by ``(ecosystem, package)`` through ``affected_lookup``: one indexed
-query per ecosystem answers a whole image.  Indexes are dropped before bulk loads and rebuilt after,
-which is several times faster than maintaining them row by row.
+query per ecosystem answers a whole image.  Debian rows carry ``fixed_key``, the fixed version
+encoded so that text order is dpkg order, so the query itself drops the rows an installed version
+already includes (most of them on a maintained image) instead of building Python objects for
+them.  Indexes are dropped before bulk loads and rebuilt after, which is several times faster
+than maintaining them row by row.
 """
 
 from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: affected.fixed_key
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -55,7 +58,8 @@ CREATE TABLE IF NOT EXISTS affected (
     nodsa_reason  TEXT,                -- debian: ignored|postponed
     ranges        TEXT,                -- OSV: JSON [{"type", "events": [{"introduced": ...}, ...]}]
     versions      TEXT,                -- OSV: JSON array of explicitly affected versions
-    extra         TEXT                 -- JSON: OSV ecosystem_specific/database_specific
+    extra         TEXT,                -- JSON: OSV ecosystem_specific/database_specific
+    fixed_key     TEXT                 -- debian: dpkg order of fixed_version as sortable hex text
 );
 CREATE TABLE IF NOT EXISTS severities (
     source      TEXT NOT NULL,         -- feed source that supplied the row

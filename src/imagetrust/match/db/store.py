@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 
@@ -93,7 +94,9 @@ class EpssScore:
     date: str | None
 
 
+@lru_cache(maxsize=16384)
 def _ranges(text: str | None) -> tuple[AffectedRange, ...]:
+    """Parsed once per distinct text: OSV records repeat the same ranges across packages."""
     if not text:
         return ()
     return tuple(
@@ -103,6 +106,11 @@ def _ranges(text: str | None) -> tuple[AffectedRange, ...]:
         )
         for r in json.loads(text)
     )
+
+
+@lru_cache(maxsize=16384)
+def _listed(text: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(text)) if text else ()
 
 
 class VulnDB:
@@ -158,8 +166,40 @@ class VulnDB:
                     str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]),
                     _opt(r[5]), _opt(r[6]), _opt(r[7]), _opt(r[8]),
                     _ranges(_opt(r[9])),
-                    tuple(json.loads(str(r[10]))) if r[10] else (),
+                    _listed(_opt(r[10])),
                     _opt(r[11]),
+                )
+            )
+        return dict(found)
+
+    def affected_after(
+        self, ecosystem: str, installed: Mapping[str, str | None]
+    ) -> dict[str, list[Affected]]:
+        """Debian-tracker rows that can still make a finding, for ``{package: installed key}``.
+
+        The key is :func:`imagetrust.versions.dpkg.sortable` of the lowest installed version filed
+        under that package (None: unknown, keep every row). Dropped in SQL, exactly as the
+        matcher would judge them: ``undetermined``, fixed in ``0``, ``resolved`` without a fixed
+        version, and fixed versions the installed one already includes. A fixed version dpkg
+        cannot order has no key and is kept, so the matcher still reports it.
+        """
+        rows = self._query(
+            "SELECT a.source, a.package, a.advisory_id, a.state, a.fixed_version, a.urgency,"
+            " a.nodsa, a.nodsa_reason, a.ranges, a.versions, a.extra"
+            " FROM json_each(?2) AS j CROSS JOIN affected AS a"
+            " WHERE a.ecosystem = ?1 AND a.package = j.key"
+            " AND a.state != 'undetermined' AND a.fixed_version IS NOT '0'"
+            " AND NOT (a.state = 'resolved' AND ifnull(a.fixed_version, '') = '')"
+            " AND (j.value IS NULL OR a.fixed_key IS NULL OR a.fixed_key > j.value)",
+            (ecosystem, json.dumps(dict(installed))),
+        )
+        found: dict[str, list[Affected]] = defaultdict(list)
+        for r in rows:
+            found[str(r[1])].append(
+                Affected(
+                    str(r[0]), ecosystem, str(r[1]), str(r[2]), str(r[3]), _opt(r[4]), _opt(r[5]),
+                    _opt(r[6]), _opt(r[7]), _ranges(_opt(r[8])),
+                    _listed(_opt(r[9])), _opt(r[10]),
                 )
             )
         return dict(found)

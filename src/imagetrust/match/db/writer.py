@@ -75,7 +75,7 @@ class DbWriter:
             [(src, *row) for row in data.advisories],
         )
         conn.executemany(
-            "INSERT INTO affected VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO affected VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [(src, *row) for row in data.affected],
         )
         conn.executemany(

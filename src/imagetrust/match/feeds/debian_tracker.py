@@ -13,6 +13,8 @@ from typing import Any
 from imagetrust.match.feeds.common import dumps, feed_error, load_json, text
 from imagetrust.match.feeds.model import AdvisoryRow, AffectedRow, FeedData, FeedUnit
 from imagetrust.match.names import debian_ecosystem
+from imagetrust.versions.base import InvalidVersion
+from imagetrust.versions.dpkg import sortable
 
 FEED = "debian-tracker"
 DEFAULT_BASE_URL = "https://security-tracker.debian.org/tracker"
@@ -47,6 +49,7 @@ def parse(doc: Any, source: str = FEED) -> FeedData:
     advisories: dict[str, AdvisoryRow] = {}
     affected: list[AffectedRow] = []
     append = affected.append
+    keys: dict[str, str | None] = {}  # fixed versions repeat across releases and packages
     pairs = 0
     for package, entries in doc.items():
         if not isinstance(entries, dict):
@@ -66,19 +69,25 @@ def parse(doc: Any, source: str = FEED) -> FeedData:
             for codename, rel in releases.items():
                 if not isinstance(rel, dict) or "status" not in rel:
                     raise feed_error(source, f"{package}/{cve}/{codename}: no 'status'")
+                fixed = rel.get("fixed_version")
+                if isinstance(fixed, str) and fixed:
+                    fixed_key = keys[fixed] if fixed in keys else _fixed_key(fixed, keys)
+                else:
+                    fixed_key = None
                 append(
                     AffectedRow(
                         debian_ecosystem(codename),
                         package,
                         cve,
                         rel["status"],
-                        rel.get("fixed_version"),
+                        fixed,
                         rel.get("urgency"),
                         text(rel.get("nodsa")),
                         rel.get("nodsa_reason"),
                         None,
                         None,
                         None,
+                        fixed_key,
                     )
                 )
     return FeedData(
@@ -88,3 +97,13 @@ def parse(doc: Any, source: str = FEED) -> FeedData:
         advisories=list(advisories.values()),
         affected=affected,
     )
+
+
+def _fixed_key(fixed: str, keys: dict[str, str | None]) -> str | None:
+    """The sortable dpkg key of a fixed version; None (the matcher judges the row) when dpkg
+    cannot order it, so a bad version is reported at match time rather than failing the feed."""
+    try:
+        keys[fixed] = sortable(fixed)
+    except InvalidVersion:
+        keys[fixed] = None
+    return keys[fixed]

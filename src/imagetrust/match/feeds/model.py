@@ -32,6 +32,7 @@ class AffectedRow(NamedTuple):
     ranges: str | None  # JSON
     versions: str | None  # JSON
     extra: str | None  # JSON
+    fixed_key: str | None = None  # Debian: dpkg.sortable(fixed_version) for SQL-side filtering
 
 
 class SeverityRow(NamedTuple):

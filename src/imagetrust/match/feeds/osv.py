@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from imagetrust.match.feeds.common import dumps, feed_error, load_json, text
-from imagetrust.match.feeds.cvss_score import score_vector
 from imagetrust.match.feeds.model import (
     AdvisoryRow,
     AffectedRow,
@@ -108,6 +107,8 @@ def _aliases(record: dict[str, Any]) -> list[str]:
 
 
 def _severity_rows(adv_id: str, origin: str, items: Any) -> list[SeverityRow]:
+    from imagetrust.match.feeds.cvss_score import score_vector  # the cvss library: parse only
+
     rows = []
     for item in items or []:
         if not isinstance(item, dict) or not isinstance(item.get("score"), str):

@@ -31,6 +31,7 @@ def alpine_release(os_info: OSInfo | None) -> str | None:
 
 class AlpineMatcher:
     name = "alpine"
+    ecosystem_by_type = True
 
     def ecosystem(self, package: Package, os_info: OSInfo | None) -> str | None:
         if package.type != "apk":

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from imagetrust.catalog.model import OSInfo, Package
-from imagetrust.match.db.store import Affected
+from imagetrust.match.db.store import Affected, VulnDB
 from imagetrust.match.model import Match
 
 
@@ -43,3 +43,25 @@ class Matcher(Protocol):
 
     def match(self, package: Package, ecosystem: str, rows: Sequence[Affected]) -> MatchOutcome:
         ...
+
+
+@runtime_checkable
+class RowFetcher(Protocol):
+    """Optional: a matcher that fetches its own rows, to let SQL drop rows it would discard.
+
+    Without it the scan calls ``VulnDB.affected``; with it the rows returned must be those that
+    call would return minus only rows :meth:`Matcher.match` would turn into nothing (not a
+    problem, not a match), so findings and problems stay identical.
+    """
+
+    def fetch_rows(
+        self, db: VulnDB, ecosystem: str, packages: Sequence[Package]
+    ) -> dict[str, list[Affected]]:
+        """Rows keyed by stored package name, like ``VulnDB.affected``."""
+        ...
+
+
+def ecosystem_by_type(matcher: object) -> bool:
+    """True when the matcher declares (``ecosystem_by_type = True``) that its ecosystem depends
+    only on the package type and the OS, so a scan asks it once per type, not per package."""
+    return getattr(matcher, "ecosystem_by_type", False) is True

@@ -8,15 +8,17 @@ versions are source versions, so a binNMU binary ``2.36-9+b1`` is judged by its 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from imagetrust import versions
 from imagetrust.catalog.model import OSInfo, Package
-from imagetrust.match.db.store import Affected
-from imagetrust.match.fixstate import debian_verdict
+from imagetrust.match.db.store import Affected, VulnDB
+from imagetrust.match.fixstate import FixVerdict, debian_verdict
 from imagetrust.match.matchers.base import NOTHING, MatchOutcome
 from imagetrust.match.model import Match
 from imagetrust.match.names import debian_ecosystem
 from imagetrust.match.severity import debian_rating
+from imagetrust.versions.dpkg import sortable
 
 # os-release VERSION_ID → codename, for images (distroless) that lack VERSION_CODENAME
 CODENAMES = {
@@ -40,6 +42,7 @@ def debian_release(os_info: OSInfo | None) -> str | None:
 
 class DebianMatcher:
     name = "debian"
+    ecosystem_by_type = True
 
     def ecosystem(self, package: Package, os_info: OSInfo | None) -> str | None:
         if package.type != "deb":
@@ -53,6 +56,24 @@ class DebianMatcher:
     def lookup_name(self, package: Package) -> str:
         return package.source_name or package.name
 
+    def fetch_rows(
+        self, db: VulnDB, ecosystem: str, packages: Sequence[Package]
+    ) -> dict[str, list[Affected]]:
+        """Only rows that can affect the installed source versions (see ``affected_after``)."""
+        lowest: dict[str, str | None] = {}
+        for package in packages:
+            name = self.lookup_name(package)
+            try:
+                key: str | None = sortable(package.source_version or package.version)
+            except versions.InvalidVersion:
+                key = None  # the matcher reports it against every row
+            if name not in lowest:
+                lowest[name] = key
+            else:
+                seen = lowest[name]
+                lowest[name] = None if seen is None or key is None else min(seen, key)
+        return db.affected_after(ecosystem, lowest)
+
     def match(self, package: Package, ecosystem: str, rows: Sequence[Affected]) -> MatchOutcome:
         if not rows:
             return NOTHING
@@ -60,15 +81,13 @@ class DebianMatcher:
         found: list[Match] = []
         problems: list[str] = []
         for row in rows:
-            try:
-                verdict = debian_verdict(
-                    installed, row.state, row.fixed_version, row.urgency, row.nodsa,
-                    row.nodsa_reason, _cmp,
-                )
-            except versions.InvalidVersion as error:
+            verdict, error = _judge(
+                installed, row.state, row.fixed_version, row.urgency, row.nodsa, row.nodsa_reason
+            )
+            if error is not None:
                 problems.append(f"{package.name} {row.advisory_id}: {error}")
                 continue
-            if verdict.state is None:
+            if verdict is None or verdict.state is None:
                 continue
             found.append(
                 Match(
@@ -84,3 +103,17 @@ class DebianMatcher:
                 )
             )
         return MatchOutcome(tuple(found), tuple(problems))
+
+
+@lru_cache(maxsize=65536)
+def _judge(
+    installed: str, state: str, fixed_version: str | None, urgency: str | None,
+    nodsa: str | None, nodsa_reason: str | None,
+) -> tuple[FixVerdict | None, str | None]:
+    """``debian_verdict`` or the error it raised, once per distinct input: every binary of a
+    source package (libc6, libc-bin, locales…) asks the same questions of the same rows."""
+    try:
+        return debian_verdict(installed, state, fixed_version, urgency, nodsa, nodsa_reason,
+                              _cmp), None
+    except versions.InvalidVersion as error:
+        return None, str(error)

@@ -23,6 +23,7 @@ _BUCKETS = dict(LANGUAGE_ECOSYSTEMS.values())
 
 class OsvLanguageMatcher:
     name = "osv"
+    ecosystem_by_type = True
 
     def ecosystem(self, package: Package, os_info: OSInfo | None) -> str | None:
         pair = LANGUAGE_ECOSYSTEMS.get(package.type)

@@ -8,7 +8,13 @@ from imagetrust import versions
 from imagetrust.catalog.model import Package
 from imagetrust.match.db.store import Affected
 from imagetrust.match.matchers.base import NOTHING, MatchOutcome
-from imagetrust.match.matchers.osvrange import Compare, RangeVerdict, comparators, evaluate
+from imagetrust.match.matchers.osvrange import (
+    ECOSYSTEM_SCHEMES,
+    Compare,
+    RangeVerdict,
+    comparators,
+    evaluate,
+)
 from imagetrust.match.model import FIXED, NOT_FIXED, Match
 
 
@@ -20,11 +26,12 @@ def match_osv_rows(
     if not rows:
         return NOTHING
     eco_cmp, sem_cmp = comparators(ecosystem)
+    scheme = ECOSYSTEM_SCHEMES[ecosystem.split(":")[0]]
     best: dict[str, tuple[Affected, RangeVerdict]] = {}
     problems: list[str] = []
     for row in rows:
         try:
-            verdict = evaluate(installed, row.ranges, row.versions, eco_cmp, sem_cmp)
+            verdict = evaluate(installed, row.ranges, row.versions, eco_cmp, sem_cmp, scheme)
         except versions.InvalidVersion as error:
             problems.append(f"{package.name} {installed} vs {row.advisory_id}: {error}")
             continue

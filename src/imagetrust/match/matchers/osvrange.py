@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cmp_to_key
+from functools import cmp_to_key, lru_cache
 
 from imagetrust import versions
 from imagetrust.match.db.store import AffectedRange, RangeEvent
@@ -32,8 +32,11 @@ ECOSYSTEM_SCHEMES = {
 _SEMVER_SCHEMES = {"go": "golang", "crates.io": "cargo"}
 
 
+@lru_cache(maxsize=256)
 def comparators(ecosystem: str) -> tuple[Compare, Compare]:
-    """``(ECOSYSTEM compare, SEMVER compare)`` for a database ecosystem such as ``pypi``."""
+    """``(ECOSYSTEM compare, SEMVER compare)`` for a database ecosystem such as ``pypi``.
+
+    Cached, so the closures are the same objects every time: they key the sorted-events cache."""
     family = ecosystem.split(":")[0]
     eco = ECOSYSTEM_SCHEMES[family]
     sem = _SEMVER_SCHEMES.get(family, "npm")
@@ -57,7 +60,9 @@ class RangeVerdict:
 _ORDER = {"introduced": 0, "last_affected": 1, "fixed": 2, "limit": 3}
 
 
-def _sorted_events(events: Sequence[RangeEvent], cmp: Compare) -> list[RangeEvent]:
+@lru_cache(maxsize=16384)
+def _sorted_events(events: tuple[RangeEvent, ...], cmp: Compare) -> tuple[RangeEvent, ...]:
+    """Events in version order, once per distinct range (packages of one advisory share it)."""
     def order(a: RangeEvent, b: RangeEvent) -> int:
         if a.version == b.version:
             return _ORDER.get(a.kind, 9) - _ORDER.get(b.kind, 9)
@@ -67,14 +72,14 @@ def _sorted_events(events: Sequence[RangeEvent], cmp: Compare) -> list[RangeEven
             return 1
         return cmp(a.version, b.version)
 
-    return sorted(events, key=cmp_to_key(order))
+    return tuple(sorted(events, key=cmp_to_key(order)))
 
 
 def in_range(version: str, events: Sequence[RangeEvent], cmp: Compare) -> RangeVerdict:
     """Evaluate one range; raises :class:`versions.InvalidVersion` on unorderable versions."""
     affected = False
     limits = [e.version for e in events if e.kind == "limit"]
-    for event in _sorted_events([e for e in events if e.kind != "limit"], cmp):
+    for event in _sorted_events(tuple(e for e in events if e.kind != "limit"), cmp):
         if event.kind == "introduced":
             if event.version == "0" or cmp(version, event.version) >= 0:
                 affected = True
@@ -111,8 +116,12 @@ def evaluate(
     listed: Sequence[str],
     eco_cmp: Compare,
     sem_cmp: Compare,
+    scheme: str | None = None,
 ) -> RangeVerdict:
-    """One ``affected[]`` entry: affected by any range or by the explicit ``versions`` list."""
+    """One ``affected[]`` entry: affected by any range or by the explicit ``versions`` list.
+
+    ``scheme`` (the ECOSYSTEM ranges' version scheme) lets the ``versions`` list be checked by
+    one set lookup instead of a comparison per listed version (lists run to hundreds)."""
     affected = False
     fixes: list[str] = []
     for item in ranges:
@@ -122,7 +131,7 @@ def evaluate(
             affected = True
             if verdict.fixed_version:
                 fixes.append(verdict.fixed_version)
-    if not affected and listed and any(eco_cmp(version, v) == 0 for v in listed):
+    if not affected and listed and _is_listed(version, listed, eco_cmp, scheme):
         affected = True
         for item in ranges:
             cmp = sem_cmp if item.type == "SEMVER" else eco_cmp
@@ -136,3 +145,21 @@ def evaluate(
         if lowest is None or eco_cmp(fix, lowest) < 0:
             lowest = fix
     return RangeVerdict(True, lowest)
+
+
+def _is_listed(version: str, listed: Sequence[str], cmp: Compare, scheme: str | None) -> bool:
+    keys = _listed_keys(scheme, tuple(listed)) if scheme else None
+    if scheme is None or keys is None:
+        return any(cmp(version, v) == 0 for v in listed)
+    return versions.key(scheme, version) in keys
+
+
+@lru_cache(maxsize=4096)
+def _listed_keys(scheme: str, listed: tuple[str, ...]) -> frozenset[object] | None:
+    """Hashable version keys of a ``versions`` list (equal keys ⇔ equal versions), or None
+    when the scheme's keys are not hashable or an entry does not parse: then the caller compares
+    one by one and raises where it always did."""
+    try:
+        return frozenset(versions.key(scheme, v) for v in listed)
+    except (TypeError, ValueError):
+        return None

@@ -23,6 +23,7 @@ def ubuntu_release(os_info: OSInfo | None) -> str | None:
 
 class UbuntuMatcher:
     name = "ubuntu"
+    ecosystem_by_type = True
 
     def ecosystem(self, package: Package, os_info: OSInfo | None) -> str | None:
         if package.type != "deb":
