@@ -1,16 +1,16 @@
 """Per-layer catalog cache: an image on a cached base re-reads only its own layers.
 
-Layer reads are observed by wrapping the source's ``open_blob`` (the only way the reader reaches
-layer bytes); which layers belong to the app alone comes from the fixture's own manifest and
-config, not from imagetrust.
+Layer walks are observed by wrapping the reader's per-layer walk (a cached layer of a local
+source is still opened once, to verify its digest, but never walked); which layers belong to the
+app alone comes from the fixture's own manifest and config, not from imagetrust.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any
 
 import pytest
 
@@ -18,46 +18,26 @@ from imagetrust.api import open_image
 from imagetrust.catalog.model import Catalog
 from imagetrust.catalog.run import catalog_image
 from imagetrust.config import load_settings
-from imagetrust.image.model import Descriptor, RawManifest
-from imagetrust.source.interface import ImageSource
+from imagetrust.image import reader
 from tests.support.images import FixtureImages
-
-
-class CountingSource:
-    """Delegates to a real source and records the digest of every blob opened as a stream."""
-
-    def __init__(self, inner: ImageSource) -> None:
-        self.inner = inner
-        self.kind = inner.kind
-        self.opened: list[str] = []
-
-    def root(self) -> RawManifest:
-        return self.inner.root()
-
-    def manifest(self, descriptor: Descriptor) -> RawManifest:
-        return self.inner.manifest(descriptor)
-
-    def blob(self, descriptor: Descriptor) -> bytes:
-        return self.inner.blob(descriptor)
-
-    def open_blob(self, descriptor: Descriptor) -> AbstractContextManager[BinaryIO]:
-        self.opened.append(descriptor.digest)
-        return self.inner.open_blob(descriptor)
-
-    def repo_tags(self) -> tuple[str, ...]:
-        return self.inner.repo_tags()  # type: ignore[no-any-return]
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 @contextmanager
 def scan(target: str, cache: Path | None, tmp_path: Path) -> Iterator[tuple[Catalog, list[str]]]:
+    """Catalog ``target``; yields the catalog and the digests of the layers walked (in order)."""
     settings = load_settings(cache_dir=tmp_path / "blob-cache")
-    with open_image(target, settings=settings) as opened:
-        counting = CountingSource(opened.source)
-        result = catalog_image(counting, opened.image, cache_dir=cache)  # type: ignore[arg-type]
-        yield result, counting.opened
+    walked: list[str] = []
+    original = reader._walk_layer
+
+    def counting(source: Any, layer: Any, *args: Any, **kwargs: Any) -> Any:
+        if not args[2:] and kwargs.get("capture") is None:  # first passes, not hard-link re-reads
+            walked.append(layer.digest)
+        return original(source, layer, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch, open_image(target, settings=settings) as opened:
+        patch.setattr(reader, "_walk_layer", counting)
+        result = catalog_image(opened.source, opened.image, cache_dir=cache)
+        yield result, walked
 
 
 def _forms(images: FixtureImages) -> dict[str, tuple[str, str, list[str], list[str]]]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from imagetrust.errors import ArchiveError, IntegrityError, LayerError
+from imagetrust.image import reader
 from imagetrust.image.files import FileRequest
 from imagetrust.image.open import open_image
 from imagetrust.image.reader import read_files
@@ -188,21 +189,35 @@ def test_flipped_byte_in_layer_is_an_integrity_error(tmp_path: Path) -> None:
         assert layer.digest in str(info.value)
 
 
-def test_layer_cache_serves_unchanged_layers(tmp_path: Path) -> None:
+def test_layer_cache_serves_unchanged_layers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source, image = _open(tmp_path, [BASE, APP])
     cache = tmp_path / "cache"
     first = read_files(source, image, ALL, cache_dir=cache)  # type: ignore[arg-type]
     cached = list((cache / "layers").rglob("*"))
     assert len([p for p in cached if p.is_file()]) == 2
-    # remove the layer blobs: a second read must come from the cache alone
-    for layer in image.layers:  # type: ignore[attr-defined]
-        (tmp_path / "layout" / "blobs" / "sha256" / layer.digest[7:]).unlink()
+    # a second read comes from the cache: no layer is walked again
+    walked: list[int] = []
+    real_walk = reader._walk_layer
+
+    def counting_walk(src, layer, *args):  # type: ignore[no-untyped-def]
+        walked.append(layer.index)
+        return real_walk(src, layer, *args)
+
+    monkeypatch.setattr(reader, "_walk_layer", counting_walk)
     fresh = OciLayoutSource(tmp_path / "layout")
     second = read_files(fresh, image, ALL, cache_dir=cache)  # type: ignore[arg-type]
-    assert second.files == first.files
+    assert second.files == first.files and walked == []
     # other requests have another key: not served from this cache
+    read_files(fresh, image, [FileRequest(("etc/*",))], cache_dir=cache)  # type: ignore[arg-type]
+    assert walked == [0, 1]
+    # a local layer's digest is only a claim: the cache never vouches for a missing blob
+    for layer in image.layers:  # type: ignore[attr-defined]
+        (tmp_path / "layout" / "blobs" / "sha256" / layer.digest[7:]).unlink()
     with pytest.raises(ArchiveError, match="lacks blob"):
-        read_files(fresh, image, [FileRequest(("etc/*",))], cache_dir=cache)  # type: ignore[arg-type]
+        read_files(OciLayoutSource(tmp_path / "layout"), image, ALL,  # type: ignore[arg-type]
+                   cache_dir=cache)
 
 
 def test_damaged_cache_file_is_ignored(tmp_path: Path) -> None:

@@ -6,15 +6,25 @@ package. Archives built by other tools fall back to ``META-INF/MANIFEST.MF`` and
 ``name-1.2.3.jar`` file name. Archives nested in wars and fat jars (``WEB-INF/lib``,
 ``BOOT-INF/lib``) are opened too, within depth and size limits so a hostile archive cannot
 exhaust memory.
+
+Archives are streamed through the reader's ``extract`` hook: only the findings (coordinates and
+skip reasons, a few hundred bytes) are kept, never the archive. ``zipfile`` needs to seek (the
+central directory is at the end), so an archive in a compressed layer is spooled to an unnamed
+temporary file (in memory up to :data:`SPOOL_IN_MEMORY`), and a stream that does not start like
+a zip (``PK``, or a launch script's ``#!``) is refused at once, before anything is copied.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import re
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, BinaryIO
 
 from packageurl import PackageURL
 
@@ -28,6 +38,12 @@ MAX_NESTED_TOTAL = 256 * 1024 * 1024
 MAX_DEPTH = 2
 """war → jar → jar: deeper nesting does not occur in real deployments."""
 _MAX_SMALL_ENTRY = 1024 * 1024
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+"""Spooled archives up to this size stay in memory; larger ones go to an unnamed temp file."""
+_ZIP_STARTS = (b"PK", b"#!")
+_NOT_A_ZIP = "not a readable zip archive: no zip signature at the start"
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError,
+               NotImplementedError, ValueError)
 _POM_PROPERTIES = re.compile(r"META-INF/maven/[^/]+/[^/]+/pom\.properties")
 _FILENAME = re.compile(r"(?P<name>.+)-(?P<version>\d[\w.+~\-]*)")
 
@@ -54,6 +70,7 @@ class JavaCataloger:
         return FileRequest(
             patterns=tuple(f"**/*{suffix}" for suffix in ARCHIVE_SUFFIXES),
             max_size=MAX_ARCHIVE_SIZE,
+            extract=extract_findings,
         )
 
     def catalog(
@@ -74,8 +91,15 @@ class JavaCataloger:
             data = files.read(path)
             if data is None:
                 continue
-            budget = [MAX_NESTED_TOTAL]
-            for virtual, result in _scan(data, path, 0, budget):
+            if _extracted(files, entry):
+                findings = _decode(data)
+            else:  # read whole because another request wanted it
+                findings = _findings(io.BytesIO(data), path)
+            if findings is None:
+                skips.append(CatalogSkip(self.name, path, "archive findings unreadable"))
+                continue
+            for suffix, result in findings:
+                virtual = path + suffix
                 if isinstance(result, str):
                     skips.append(CatalogSkip(self.name, virtual, result))
                 else:
@@ -83,38 +107,104 @@ class JavaCataloger:
         return packages, skips
 
 
-def _scan(
-    data: bytes, virtual: str, depth: int, budget: list[int]
-) -> Iterator[tuple[str, _Coordinates | str]]:
-    """Coordinates found in one archive and the archives nested in it (or a skip reason)."""
+def extract_findings(path: str, stream: BinaryIO) -> bytes:
+    """The reader's extract hook: what one archive yields, as compact JSON (never the archive)."""
+    rows: list[list[Any]] = []
+    for suffix, result in _findings(stream, path):
+        if isinstance(result, str):
+            rows.append([suffix, result])
+        else:
+            rows.append([suffix, [result.group, result.artifact, result.version, result.source,
+                                  list(result.licenses)]])
+    return json.dumps(rows, separators=(",", ":")).encode()
+
+
+def _decode(data: bytes) -> list[tuple[str, _Coordinates | str]] | None:
+    """Findings written by :func:`extract_findings`; None when they are not (a foreign cache)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-            found = list(_identify(archive, infos, virtual.rsplit("/", 1)[-1]))
-            nested = [
-                info for info in infos
-                if info.filename.lower().endswith(ARCHIVE_SUFFIXES) and not info.is_dir()
-            ]
-            blobs: list[tuple[str, bytes | str]] = []
-            for info in nested:
-                inner = f"{virtual}:{info.filename}"
-                blobs.append((inner, _nested(archive, info, depth, budget)))
-    except _ArchiveError as exc:
-        yield virtual, str(exc)
-        return
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError,
-            NotImplementedError, ValueError) as exc:
+        rows = json.loads(data)
+        out: list[tuple[str, _Coordinates | str]] = []
+        for suffix, result in rows:
+            if isinstance(result, str):
+                out.append((str(suffix), result))
+            else:
+                group, artifact, version, source, licenses = result
+                out.append((str(suffix), _Coordinates(
+                    None if group is None else str(group), str(artifact), str(version),
+                    str(source), tuple(str(x) for x in licenses))))
+        return out
+    except (ValueError, TypeError, RecursionError):
+        return None
+
+
+def _extracted(files: FileTree, entry: FileEntry) -> bool:
+    """Whether the content :meth:`FileTree.read` returns for ``entry`` is an extract."""
+    if entry.data is not None or entry.kind != "hardlink" or not entry.link_target:
+        return entry.extracted
+    target = files.get(entry.link_target)
+    return target is not None and target.extracted
+
+
+def _findings(stream: BinaryIO, path: str) -> list[tuple[str, _Coordinates | str]]:
+    """(suffix after ``path``, coordinates or skip reason) for one archive and its nested ones."""
+    head = stream.read(2)
+    if not head.startswith(_ZIP_STARTS):
+        return [("", _NOT_A_ZIP)]
+    try:
+        if stream.seekable():
+            stream.seek(0)
+            return _collect(stream, path)
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+            spool.write(head)
+            shutil.copyfileobj(stream, spool, 1 << 20)
+            if spool.tell() > MAX_ARCHIVE_SIZE:
+                return [("", f"archive larger than {MAX_ARCHIVE_SIZE} bytes")]
+            spool.seek(0)
+            return _collect(spool, path)  # type: ignore[arg-type]
+    except OSError as exc:
+        return [("", f"archive unreadable: {exc}")]
+
+
+def _collect(stream: BinaryIO, path: str) -> list[tuple[str, _Coordinates | str]]:
+    return [(virtual[len(path):], result)
+            for virtual, result in _scan(stream, path, 0, [MAX_NESTED_TOTAL])]
+
+
+def _scan(
+    data: bytes | BinaryIO, virtual: str, depth: int, budget: list[int]
+) -> Iterator[tuple[str, _Coordinates | str]]:
+    """Coordinates found in one archive and the archives nested in it (or a skip reason).
+
+    Nested archives are read and scanned one at a time, so at most one is in memory per depth.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
+    except _ZIP_ERRORS as exc:
         yield virtual, f"not a readable zip archive: {exc}"
         return
-    if not found:
-        yield virtual, "no Maven coordinates in pom.properties, MANIFEST.MF or the file name"
-    for coords in found:
-        yield virtual, coords
-    for inner, blob in blobs:
-        if isinstance(blob, str):
-            yield inner, blob
-        else:
-            yield from _scan(blob, inner, depth + 1, budget)
+    with archive:
+        try:
+            infos = archive.infolist()
+            found = list(_identify(archive, infos, virtual.rsplit("/", 1)[-1]))
+        except _ArchiveError as exc:
+            yield virtual, str(exc)
+            return
+        except _ZIP_ERRORS as exc:
+            yield virtual, f"not a readable zip archive: {exc}"
+            return
+        if not found:
+            yield virtual, "no Maven coordinates in pom.properties, MANIFEST.MF or the file name"
+        for coords in found:
+            yield virtual, coords
+        for info in infos:
+            if not info.filename.lower().endswith(ARCHIVE_SUFFIXES) or info.is_dir():
+                continue
+            inner = f"{virtual}:{info.filename}"
+            blob = _nested(archive, info, depth, budget)
+            if isinstance(blob, str):
+                yield inner, blob
+            else:
+                yield from _scan(blob, inner, depth + 1, budget)
 
 
 def _nested(

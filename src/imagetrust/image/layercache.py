@@ -25,6 +25,9 @@ from imagetrust.image.files import FileKind, FileRequest
 
 _MAGIC = b"ITLC1\n"
 _FORMAT = 2
+MAX_STORED = 64 * 1024 * 1024
+"""Largest delta written: a layer holding more requested content is re-read next time rather
+than copied into the cache (a small hostile layer must not fill the disk)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,19 +84,29 @@ def _path(cache_dir: Path, digest: str, diff_id: str, print_: str) -> Path:
     return cache_dir / "layers" / key[:2] / key
 
 
-def load(cache_dir: Path, digest: str, diff_id: str, print_: str) -> LayerDelta | None:
+def load(
+    cache_dir: Path, digest: str, diff_id: str, print_: str, *, max_bytes: int | None = None
+) -> LayerDelta | None:
+    """The cached delta, or None (absent, damaged, or larger than ``max_bytes``)."""
     path = _path(cache_dir, digest, diff_id, print_)
     try:
-        blob = path.read_bytes()
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if max_bytes is not None and size > max_bytes + 1024 * 1024:
+                return None  # the caller's memory budget would not hold it
+            blob = handle.read()
     except OSError:
         return None
     try:
         return _decode(blob)
-    except (ValueError, KeyError, TypeError, IndexError):
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError):
         return None  # damaged or foreign: read the layer again and overwrite
 
 
 def store(cache_dir: Path, digest: str, diff_id: str, print_: str, delta: LayerDelta) -> None:
+    """Write the delta atomically, unless its content exceeds :data:`MAX_STORED`."""
+    if sum(len(e.data) for e in delta.entries if e.data is not None) > MAX_STORED:
+        return
     path = _path(cache_dir, digest, diff_id, print_)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

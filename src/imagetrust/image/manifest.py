@@ -6,7 +6,6 @@ later stages never meet a half-valid manifest. Docker schema 1 is refused as uns
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from imagetrust import jsonutil
 from imagetrust.errors import ManifestError
 from imagetrust.image.model import (
     Descriptor,
@@ -52,10 +52,7 @@ class Manifest:
 
 def load_json(data: bytes, what: str) -> dict[str, Any]:
     """Decode a JSON object, or raise ManifestError saying what was malformed."""
-    try:
-        value = json.loads(data)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise ManifestError(f"{what} is not valid JSON ({error})") from None
+    value = jsonutil.loads(data, what=what)  # ManifestError, also for absurd nesting
     if not isinstance(value, dict):
         raise ManifestError(f"{what} is not a JSON object")
     return value

@@ -11,15 +11,21 @@ layer hide lower-layer content only, as the OCI spec says. Hostile names and lin
 Caching: with ``cache_dir`` each layer's contribution is cached (see :mod:`.layercache`). A request
 whose ``want`` or ``extract`` is not a plain module-level function has no stable name, so calls
 that include such a request are not cached at all rather than risk serving another one's result.
+A cached contribution of a local source's layer is used only after the blob has been verified
+against its digest (the digest of a local layer is only a claim of the archive).
+
+Memory: every byte of file content kept counts against one budget per call (``budget``); files
+beyond it are listed truncated with a Skip saying why, and such a partial layer is not cached.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import BinaryIO, NamedTuple
@@ -33,6 +39,7 @@ from imagetrust.image.model import Descriptor, Image, Layer
 from imagetrust.image.tarsafe import is_hidden, normalize_member, symlink_target, whiteout
 from imagetrust.image.tarwalk import (
     HARDLINK,
+    HEADER_LIMIT,
     SYMLINK,
     TarFormatError,
     TarHostileError,
@@ -42,8 +49,14 @@ from imagetrust.image.tarwalk import (
 from imagetrust.source.interface import ImageSource
 from imagetrust.source.rootfs import RootfsSource, walk_tree
 
-_HEADER_LIMIT = 16 * 1024 * 1024
-"""Largest long-name / pax header accepted; more is hostile."""
+DEFAULT_BUDGET = 512 * 1024 * 1024
+"""Most file content one :func:`read_files` call keeps in memory; beyond it files are listed
+truncated (with a Skip), so a small archive of huge matching files cannot exhaust memory."""
+
+_REGISTRY = "registry"
+"""The one source kind whose layer digests are verified before a cached delta is used: its blobs
+are checked when downloaded. Local sources only *claim* digests (an archive names its layers),
+so a cache hit there is trusted only after the blob's bytes are read and verified."""
 
 Extract = Callable[[str, BinaryIO], "bytes | None"]
 
@@ -79,7 +92,6 @@ class _Matcher:
                        for r in requests]
         self._regex = _union([p for r in requests for p in r.patterns])
         self._wanting = [rule for rule in self._rules if rule.want is not None]
-        self.largest = max((r.max_size for r in requests), default=0)
 
     def rules(self, path: str, size: int, mode: int) -> list[_Rule]:
         """The requests matching this path (globs first; ``want`` predicates otherwise)."""
@@ -115,19 +127,47 @@ def _descriptor(layer: Layer) -> Descriptor:
     return Descriptor(layer.media_type, layer.digest, layer.size)
 
 
-class _Walk:
-    """The state of one pass over one layer's members."""
+class _Budget:
+    """Bytes of file content one read may still keep in memory (shared by all its layers)."""
 
-    def __init__(self, matcher: _Matcher, capture: frozenset[str]) -> None:
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.left = total
+
+    def take(self, size: int) -> bool:
+        if size > self.left:
+            return False
+        self.left -= size
+        return True
+
+    @property
+    def reason(self) -> str:
+        return (f"not read: the {self.total}-byte budget for file contents of one scan is "
+                "spent; raise it or scan fewer files")
+
+
+class _Walk:
+    """The state of one pass over one layer's members.
+
+    With ``capture`` (a second pass for hard links whose target was not matched) only those
+    targets are read, each as its link's plan says, into ``captured``.
+    """
+
+    def __init__(
+        self, matcher: _Matcher, budget: _Budget, capture: dict[str, _Plan] | None = None
+    ) -> None:
         self.matcher = matcher
+        self.budget = budget
         self.capture = capture
         self.entries: dict[str, DeltaEntry] = {}
         self.whiteouts: list[str] = []
         self.opaques: list[str] = []
         self.skips: list[tuple[str, str]] = []
-        self.captured: dict[str, tuple[bytes | None, int]] = {}
+        self.captured: dict[str, DeltaEntry] = {}
         self.regular: dict[str, int] = {}  # regular files seen so far in this layer → size
-        self.links: list[tuple[str, str, int]] = []  # matched hard links: (path, target, limit)
+        self.links: list[tuple[str, str, _Plan]] = []  # matched hard links: (path, target, plan)
+        self.limited = False
+        """Whether the budget refused something (the delta then depends on it: not cached)."""
 
     def delta(self) -> LayerDelta:
         return LayerDelta(tuple(self.entries.values()), tuple(self.whiteouts),
@@ -135,6 +175,10 @@ class _Walk:
 
     def member(self, walker: TarWalker, member: TarMember) -> None:
         path, reason = normalize_member(member.name)
+        if self.capture is not None:
+            if path and member.is_regular and (plan := self.capture.get(path)) is not None:
+                self.captured[path] = self._content(walker, member, path, plan)
+            return
         if path is None:
             self.skips.append((member.name, reason or "refused"))
             return
@@ -160,31 +204,36 @@ class _Walk:
                 self.skips.append((path, "device file or fifo: not read"))
 
     def _regular(self, walker: TarWalker, member: TarMember, path: str) -> None:
-        size = member.size
-        self.regular[path] = size
-        plan = self.matcher.plan(path, size, member.mode)
-        wanted = path in self.capture
-        if plan is None and not wanted:
+        self.regular[path] = member.size
+        plan = self.matcher.plan(path, member.size, member.mode)
+        if plan is None:
             return  # the common case: the walker skips the data
         if member.sparse:
-            if plan is not None:
-                self.skips.append((path, "sparse file: not read"))
+            self.skips.append((path, "sparse file: not read"))
             return
-        full: bytes | None = None
-        if (wanted and size <= self.matcher.largest) or (plan is not None and plan.whole):
-            full = walker.read_data()
-        if wanted:
-            self.captured[path] = (full, size)
-        if plan is None:
-            return
-        data, extracted = full if plan.whole else None, False
+        self.entries[path] = self._content(walker, member, path, plan)
+
+    def _content(self, walker: TarWalker, member: TarMember, path: str,
+                 plan: _Plan) -> DeltaEntry:
+        """Read one matching file as its plan says, within the budget."""
+        size, mode = member.size, member.mode
+        if member.sparse:
+            return DeltaEntry(path, "file", size, mode, truncated=True)
+        if plan.whole:
+            if self.budget.take(size):
+                return DeltaEntry(path, "file", size, mode, data=walker.read_data())
+            return self._refused(path, size, mode)
         if plan.extract is not None:
-            stream = io.BytesIO(full) if full is not None else walker.data_stream()
-            data = plan.extract(path, stream)
-            extracted = data is not None
-        too_big = not plan.whole and plan.extract is None
-        self.entries[path] = DeltaEntry(path, "file", size, member.mode, None, data, too_big,
-                                        extracted)
+            data = plan.extract(path, walker.data_stream())
+            if data is not None and not self.budget.take(len(data)):
+                return self._refused(path, size, mode)
+            return DeltaEntry(path, "file", size, mode, None, data, False, data is not None)
+        return DeltaEntry(path, "file", size, mode, truncated=True)
+
+    def _refused(self, path: str, size: int, mode: int) -> DeltaEntry:
+        self.limited = True
+        self.skips.append((path, self.budget.reason))
+        return DeltaEntry(path, "file", size, mode, truncated=True)
 
     def _symlink(self, member: TarMember, path: str) -> None:
         if symlink_target(path, member.linkname) is None:
@@ -203,39 +252,47 @@ class _Walk:
             self.skips.append((path, f"hard link to missing member {member.linkname!r}"))
             return
         self.regular[path] = size
-        limit = self.matcher.limit(path, size, member.mode)
-        if limit is not None:
+        plan = self.matcher.plan(path, size, member.mode)
+        if plan is not None:
             self.entries[path] = DeltaEntry(path, "hardlink", size, member.mode, target)
-            self.links.append((path, target, limit))
+            self.links.append((path, target, plan))
 
 
 def _walk_layer(
-    source: ImageSource, layer: Layer, matcher: _Matcher, capture: frozenset[str]
+    source: ImageSource, layer: Layer, matcher: _Matcher, budget: _Budget,
+    capture: dict[str, _Plan] | None = None,
 ) -> _Walk:
-    """One pass over a layer; ``capture`` names extra paths whose data to keep (link targets)."""
-    walk = _Walk(matcher, capture)
+    """One pass over a layer; ``capture`` names unmatched hard-link targets to read instead."""
+    walk = _Walk(matcher, budget, capture)
     what = f"layer {layer.index} ({layer.digest})"
+    with _layer_errors(what), source.open_blob(_descriptor(layer)) as blob:
+        compression, raw = sniff(blob, layer.media_type)
+        stream = decompressed(raw, compression)
+        try:
+            seekable = compression == "none" and raw.seekable()
+            if seekable and isinstance(raw, io.BufferedReader):
+                # Read headers straight from the raw range: the buffer would pull 64 KiB
+                # of file data per header after every seek.
+                position = raw.tell()
+                stream = raw.raw
+                stream.seek(position)
+            # A fixed header limit, whatever the requests' max_size: headers are metadata.
+            walker = TarWalker(stream, seekable=seekable, header_limit=HEADER_LIMIT)
+            for member in walker:
+                walk.member(walker, member)
+            if compression != "none":
+                drain(stream)
+        finally:
+            if compression != "none":
+                stream.close()
+    return walk
+
+
+@contextlib.contextmanager
+def _layer_errors(what: str) -> Iterator[None]:
+    """Turn walker, decompressor and I/O failures into one-line LayerErrors."""
     try:
-        with source.open_blob(_descriptor(layer)) as blob:
-            compression, raw = sniff(blob, layer.media_type)
-            stream = decompressed(raw, compression)
-            try:
-                seekable = compression == "none" and raw.seekable()
-                if seekable and isinstance(raw, io.BufferedReader):
-                    # Read headers straight from the raw range: the buffer would pull 64 KiB
-                    # of file data per header after every seek.
-                    position = raw.tell()
-                    stream = raw.raw
-                    stream.seek(position)
-                walker = TarWalker(stream, seekable=seekable,
-                                   header_limit=max(_HEADER_LIMIT, matcher.largest))
-                for member in walker:
-                    walk.member(walker, member)
-                if compression != "none":
-                    drain(stream)
-            finally:
-                if compression != "none":
-                    stream.close()
+        yield
     except ImagetrustError:
         raise
     except TarFormatError as error:
@@ -246,55 +303,89 @@ def _walk_layer(
     except _LAYER_ERRORS as error:
         raise LayerError(f"{what} is truncated or corrupt ({type(error).__name__}: {error})",
                          hint="the image is corrupt; pull or save it again") from None
-    return walk
+
+
+def _verify_layer(source: ImageSource, layer: Layer) -> None:
+    """Read a local layer blob through so the source checks it against its digest.
+
+    Sources verify streams by their end (the ImageSource contract), so reading to EOF is enough;
+    local ones hash the range at C speed in parallel, so this costs about one hash of the blob,
+    far less than walking it. A source may offer ``verify(descriptor)`` to do it cheaper.
+    """
+    descriptor = _descriptor(layer)
+    verify = getattr(source, "verify", None)
+    with _layer_errors(f"layer {layer.index} ({layer.digest})"):
+        if callable(verify):
+            verify(descriptor)
+            return
+        buffer = bytearray(1 << 20)
+        with source.open_blob(descriptor) as blob:
+            readinto = getattr(blob, "readinto", None)
+            if readinto is None:  # pragma: no cover - every source stream has readinto
+                while blob.read(len(buffer)):
+                    pass
+            else:
+                while readinto(buffer):
+                    pass
 
 
 def _resolve_links(
-    source: ImageSource, layer: Layer, matcher: _Matcher, delta: LayerDelta,
-    links: list[tuple[str, str, int]],
+    source: ImageSource, layer: Layer, matcher: _Matcher, walk: _Walk,
 ) -> LayerDelta:
-    """Give matched hard links their target's content, with a second pass only if needed."""
-    if not links:
+    """Give matched hard links their target's content, with a second pass only if needed.
+
+    A target that no request matched is read for its links only and is not added to the tree:
+    the link carries the content under its own name and metadata.
+    """
+    delta = walk.delta()
+    if not walk.links:
         return delta
     entries = {e.path: e for e in delta.entries}
-    missing = frozenset(t for _, t, _ in links if entries.get(t) is None
-                        or entries[t].kind != "file")
-    captured: dict[str, tuple[bytes | None, int]] = {}
-    if missing:
-        captured = _walk_layer(source, layer, matcher, missing).captured
-    for path, target, limit in links:
+    skips = list(delta.skips)
+    capture: dict[str, _Plan] = {}
+    for _, target, plan in walk.links:
         known = entries.get(target)
-        extracted = False
-        if known is not None and known.kind == "file":
-            data, size, extracted = known.data, known.size, known.extracted
-        elif target in captured:
-            data, size = captured[target]
-            entries[target] = DeltaEntry(target, "file", size, 0o644,
-                                         data=data if size <= limit else None,
-                                         truncated=size > limit)
-        else:
+        if (known is None or known.kind != "file") and (
+                target not in capture or plan.whole):
+            capture[target] = plan
+    captured: dict[str, DeltaEntry] = {}
+    if capture:
+        second = _walk_layer(source, layer, matcher, walk.budget, capture)
+        captured, walk.limited = second.captured, walk.limited or second.limited
+        skips.extend(second.skips)
+    for path, target, plan in walk.links:
+        known = entries.get(target)
+        content = known if known is not None and known.kind == "file" else captured.get(target)
+        if content is None:
             continue
         link = entries[path]
-        if extracted:
-            entries[path] = DeltaEntry(path, "hardlink", size, link.mode, target, data,
-                                       extracted=True)
-        else:
-            entries[path] = DeltaEntry(path, "hardlink", size, link.mode, target,
-                                       data if size <= limit else None, size > limit)
-    return LayerDelta(tuple(entries.values()), delta.whiteouts, delta.opaques, delta.skips)
+        if content.extracted:
+            entries[path] = DeltaEntry(path, "hardlink", content.size, link.mode, target,
+                                       content.data, extracted=True)
+            continue
+        data = content.data if content.size <= plan.limit else None
+        truncated = data is None and (content.truncated or content.size > plan.limit)
+        entries[path] = DeltaEntry(path, "hardlink", content.size, link.mode, target, data,
+                                   truncated)
+    return LayerDelta(tuple(entries.values()), delta.whiteouts, delta.opaques, tuple(skips))
 
 
 def _layer_delta(
     source: ImageSource, layer: Layer, matcher: _Matcher, cache_dir: Path | None,
-    print_: str | None,
+    print_: str | None, budget: _Budget,
 ) -> LayerDelta:
     if cache_dir is not None and print_ is not None:
-        cached = layercache.load(cache_dir, layer.digest, layer.diff_id, print_)
+        cached = layercache.load(cache_dir, layer.digest, layer.diff_id, print_,
+                                 max_bytes=budget.left)
         if cached is not None:
-            return cached
-    walk = _walk_layer(source, layer, matcher, frozenset())
-    delta = _resolve_links(source, layer, matcher, walk.delta(), walk.links)
-    if cache_dir is not None and print_ is not None:
+            kept = sum(len(e.data) for e in cached.entries if e.data is not None)
+            if budget.take(kept):
+                if source.kind != _REGISTRY:
+                    _verify_layer(source, layer)
+                return cached
+    walk = _walk_layer(source, layer, matcher, budget)
+    delta = _resolve_links(source, layer, matcher, walk)
+    if cache_dir is not None and print_ is not None and not walk.limited:
         layercache.store(cache_dir, layer.digest, layer.diff_id, print_, delta)
     return delta
 
@@ -305,18 +396,24 @@ def read_files(
     requests: Sequence[FileRequest],
     *,
     cache_dir: Path | None = None,
+    budget: int = DEFAULT_BUDGET,
 ) -> FileTree:
-    """The requested files as they are in the final image, each attributed to its layer."""
+    """The requested files as they are in the final image, each attributed to its layer.
+
+    At most ``budget`` bytes of file content are kept in memory; files beyond it are listed
+    truncated with a Skip.
+    """
     matcher = _Matcher(requests)
     if not requests:
         return FileTree(MappingProxyType({}))
+    allowance = _Budget(budget)
     if isinstance(source, RootfsSource):
-        return _read_rootfs(source, image, matcher)
+        return _read_rootfs(source, image, matcher, allowance)
     print_ = layercache.fingerprint(requests) if cache_dir is not None else None
     merged: dict[str, tuple[DeltaEntry, Layer]] = {}
     skips: list[Skip] = []
     for layer in image.layers:
-        delta = _layer_delta(source, layer, matcher, cache_dir, print_)
+        delta = _layer_delta(source, layer, matcher, cache_dir, print_, allowance)
         if delta.whiteouts or delta.opaques:
             deleted, opaque = set(delta.whiteouts), set(delta.opaques)
             for path in [p for p in merged if is_hidden(p, deleted, opaque)]:
@@ -332,7 +429,9 @@ def read_files(
     return FileTree(MappingProxyType(files), tuple(skips))
 
 
-def _read_rootfs(source: RootfsSource, image: Image, matcher: _Matcher) -> FileTree:
+def _read_rootfs(
+    source: RootfsSource, image: Image, matcher: _Matcher, budget: _Budget
+) -> FileTree:
     """Read matching files in place; symlinks are recorded, never followed, never left through."""
     diff_id = image.layers[0].diff_id if image.layers else ""
     files: dict[str, FileEntry] = {}
@@ -345,7 +444,11 @@ def _read_rootfs(source: RootfsSource, image: Image, matcher: _Matcher) -> FileT
             continue
         mode = info.st_mode
         if stat.S_ISLNK(mode):
-            target_text = os.readlink(entry.path)
+            try:
+                target_text = os.readlink(entry.path)
+            except OSError as error:  # replaced or removed since the listing
+                skips.append(Skip(path, 0, f"cannot read the symlink: {error.strerror}"))
+                continue
             if symlink_target(path, target_text) is None:
                 skips.append(Skip(path, 0, f"symlink to {target_text!r} points outside the root"))
                 continue
@@ -371,11 +474,21 @@ def _read_rootfs(source: RootfsSource, image: Image, matcher: _Matcher) -> FileT
             continue
         try:
             if plan.whole:
+                if not budget.take(size):
+                    skips.append(Skip(path, 0, budget.reason))
+                    files[path] = FileEntry(path, "file", size, perms, 0, diff_id,
+                                            truncated=True)
+                    continue
                 data = _read_nofollow(entry.path, size)
                 files[path] = FileEntry(path, "file", len(data), perms, 0, diff_id, data=data)
             else:
                 assert plan.extract is not None
                 kept = _extract_nofollow(entry.path, path, plan.extract)
+                if kept is not None and not budget.take(len(kept)):
+                    skips.append(Skip(path, 0, budget.reason))
+                    files[path] = FileEntry(path, "file", size, perms, 0, diff_id,
+                                            truncated=True)
+                    continue
                 files[path] = FileEntry(path, "file", size, perms, 0, diff_id, data=kept,
                                         extracted=kept is not None)
         except OSError as error:

@@ -6,6 +6,11 @@ the reader only needs name, type, size, mode and link name. This walker parses u
 header checksum, and never trusts a size: metadata members larger than ``header_limit`` are
 refused, data running past the end of the stream is an error, and member data is never read
 unless the caller asks (seekable streams seek over it, others decompress and drop it).
+
+Metadata is bounded so that a small hostile layer cannot make it grow: of pax records only the
+keys used here are kept (so global headers with ever new keys keep nothing), names and link
+names are capped at :data:`MAX_NAME`, and a header with more than :data:`MAX_PAX_RECORDS`
+records is refused (parsing is a Python loop per record).
 """
 
 from __future__ import annotations
@@ -25,6 +30,14 @@ _GNU_LONGNAME, _GNU_LONGLINK, _GNU_SPARSE = ord("L"), ord("K"), ord("S")
 _PAX_LOCAL, _PAX_GLOBAL = ord("x"), ord("g")
 _POSIX_MAGIC = b"ustar\x00"
 _MAX_READ = 16 * 1024 * 1024
+HEADER_LIMIT = 1024 * 1024
+"""Largest long-name / pax header accepted (honest ones are a few hundred bytes)."""
+MAX_NAME = 64 * 1024
+"""Longest path or link name kept (PATH_MAX is 4096; more is hostile)."""
+MAX_PAX_RECORDS = 4096
+"""Most records in one pax header (honest ones hold a handful, xattrs a few dozen)."""
+_PAX_KEPT = frozenset({"path", "linkpath", "size"})
+_SPARSE_KEY = "GNU.sparse"
 
 
 class TarFormatError(ValueError):
@@ -91,10 +104,17 @@ def _checksum_ok(block: bytes) -> bool:
 
 
 def _pax_records(data: bytes) -> dict[str, str]:
-    """``LEN key=value\\n`` records; malformed ones make the whole header invalid."""
+    """The used ``LEN key=value\\n`` records (path, linkpath, size, sparse marker).
+
+    Malformed records make the whole header invalid; all other keys are dropped unread.
+    """
     out: dict[str, str] = {}
     pos = 0
+    count = 0
     while pos < len(data) and data[pos] != 0:
+        count += 1
+        if count > MAX_PAX_RECORDS:
+            raise TarHostileError(f"a pax header holds more than {MAX_PAX_RECORDS} records")
         space = data.find(b" ", pos, pos + 20)
         if space == -1:
             raise TarFormatError("malformed pax header record")
@@ -105,10 +125,16 @@ def _pax_records(data: bytes) -> dict[str, str]:
         end = pos + length
         if length <= space - pos or end > len(data) or data[end - 1] != 0x0A:
             raise TarFormatError("pax header record runs past its header")
-        key, sep, value = data[space + 1 : end - 1].partition(b"=")
-        if not sep:
+        equals = data.find(b"=", space + 1, end - 1)
+        if equals == -1:
             raise TarFormatError("pax header record without '='")
-        out[key.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
+        key = data[space + 1 : equals].decode("utf-8", "surrogateescape")
+        if key in _PAX_KEPT:
+            if end - 1 - equals > MAX_NAME:
+                raise TarHostileError(f"a pax {key!r} record is longer than {MAX_NAME} bytes")
+            out[key] = data[equals + 1 : end - 1].decode("utf-8", "surrogateescape")
+        elif key.startswith(_SPARSE_KEY):
+            out[_SPARSE_KEY] = ""
         pos = end
     return out
 
@@ -120,10 +146,12 @@ class TarWalker:
     claiming data past the end is caught, as a truncated archive.
     """
 
-    def __init__(self, stream: BinaryIO, *, seekable: bool, header_limit: int) -> None:
+    def __init__(
+        self, stream: BinaryIO, *, seekable: bool, header_limit: int = HEADER_LIMIT
+    ) -> None:
         self._stream = stream
         self._seekable = seekable
-        self._limit = header_limit
+        self._limit = min(header_limit, HEADER_LIMIT)
         self._buf = b""
         self._off = 0  # position in _buf
         self._base = stream.tell() if seekable else 0  # stream position of _buf[0]
@@ -234,10 +262,14 @@ class TarWalker:
             if kind in (_GNU_LONGNAME, _GNU_LONGLINK, _PAX_LOCAL, _PAX_GLOBAL):
                 data = self._metadata(size, chr(kind))
                 self._next_header = self._pos()
-                if kind == _GNU_LONGNAME:
-                    long_name = _text(data)
-                elif kind == _GNU_LONGLINK:
-                    long_link = _text(data)
+                if kind in (_GNU_LONGNAME, _GNU_LONGLINK):
+                    text = _text(data)
+                    if len(text) > MAX_NAME:
+                        raise TarHostileError(f"a long name is longer than {MAX_NAME} bytes")
+                    if kind == _GNU_LONGNAME:
+                        long_name = text
+                    else:
+                        long_link = text
                 elif kind == _PAX_LOCAL:
                     local_pax.update(_pax_records(data))
                 else:
@@ -257,7 +289,7 @@ class TarWalker:
                         size = int(pax["size"])
                     except ValueError:
                         raise TarFormatError("pax size is not a number") from None
-                sparse = sparse or any(k.startswith("GNU.sparse.") for k in pax)
+                sparse = sparse or _SPARSE_KEY in pax
             if long_name is not None:
                 name = long_name
             if long_link is not None:
