@@ -12,18 +12,19 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, cast, get_args
+from typing import TYPE_CHECKING, Literal, cast, get_args
 
 from imagetrust.config import Settings
 from imagetrust.errors import NetworkError, NotFoundError, UsageError
 from imagetrust.reference import ImageReference, LocalReference, Target
-from imagetrust.source.daemon.client import DaemonClient
 from imagetrust.source.daemon.discovery import candidate_endpoints, describe_tried
-from imagetrust.source.daemon.lookup import find_local_image
 from imagetrust.source.daemon.model import LocalImageInfo
-from imagetrust.source.daemon.source import DaemonSource
 from imagetrust.source.factory import open_source
 from imagetrust.source.interface import ImageSource
+
+if TYPE_CHECKING:  # the daemon client needs httpx: imported only when a daemon is asked
+    from imagetrust.source.daemon.client import DaemonClient
+    from imagetrust.source.daemon.source import DaemonSource
 
 SourceMode = Literal["auto", "local", "registry"]
 Origin = Literal["local", "registry"]
@@ -61,6 +62,8 @@ def connect_daemon(
     settings: Settings, environ: Mapping[str, str] | None = None
 ) -> DaemonClient:
     """A client for the first daemon answering ``/_ping``; else NetworkError naming where."""
+    from imagetrust.source.daemon.client import DaemonClient
+
     env = os.environ if environ is None else environ
     for endpoint in candidate_endpoints(env):
         with DaemonClient(endpoint, timeout=_PING_TIMEOUT) as probe:
@@ -79,6 +82,8 @@ def open_daemon_image(
     name: str, settings: Settings, environ: Mapping[str, str] | None = None
 ) -> DaemonSource:
     """``docker-daemon:NAME``: the named local image, or a clear error."""
+    from imagetrust.source.daemon.source import DaemonSource
+
     with connect_daemon(settings, environ) as client:
         return DaemonSource(name, client, settings.cache_dir / EXPORT_DIR)
 
@@ -104,6 +109,9 @@ def resolve_source(
         return ResolvedSource(open_source(target, settings), "local")
     if chosen == "registry":
         return _registry(target, settings, None)
+
+    from imagetrust.source.daemon.lookup import find_local_image
+    from imagetrust.source.daemon.source import DaemonSource
 
     try:
         client = connect_daemon(settings, env)
