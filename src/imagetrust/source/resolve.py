@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal, cast, get_args
 from imagetrust.config import Settings
 from imagetrust.errors import NetworkError, NotFoundError, UsageError
 from imagetrust.reference import ImageReference, LocalReference, Target
+from imagetrust.source._ranges import enable_verification_memo
 from imagetrust.source.daemon.discovery import candidate_endpoints, describe_tried
 from imagetrust.source.daemon.model import LocalImageInfo
 from imagetrust.source.factory import open_source
@@ -100,6 +101,7 @@ def resolve_source(
     environ: Mapping[str, str] | None = None,
 ) -> ResolvedSource:
     """Open ``target`` from the local daemon or the registry according to ``mode``."""
+    enable_verification_memo(settings.cache_dir / "verified")
     env = os.environ if environ is None else environ
     chosen = source_mode(mode, env)
     if isinstance(target, LocalReference):
