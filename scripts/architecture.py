@@ -28,6 +28,8 @@ SHARED = [
     ("oci", "the OCI vocabulary every stage speaks (media types, platforms, descriptors)"),
     ("versions", "exact version ordering per ecosystem (used by matching)"),
     ("errors.py", "the one error root; the CLI catches it in one place"),
+    ("jsonutil.py", "JSON parsing that never escapes as a traceback, whatever the input"),
+    ("atomic.py", "atomic file writes for caches, catalogs and reports"),
     ("config.py", "settings: flags, then environment, then the config file"),
     ("api.py", "the library API the CLI is a shell over"),
     ("cli", "the command line"),

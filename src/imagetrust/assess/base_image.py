@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,6 +25,7 @@ from imagetrust.assess.evidence import Evidence, Outcome, Signal
 from imagetrust.assess.freshness import resolve_current
 from imagetrust.assess.model import VulnSummary
 from imagetrust.assess.official.store import OfficialCatalog
+from imagetrust.atomic import write_atomic
 from imagetrust.catalog.model import Catalog, OSInfo, Package
 from imagetrust.errors import ImagetrustError
 from imagetrust.image.model import Image, Platform
@@ -159,7 +158,7 @@ class BaseFinder:
              "diff_ids": list(resolved.diff_ids)}
         ).encode()
         with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
-            _atomic_write(path, data)
+            write_atomic(path, data)
 
 
 def detect_base(
@@ -447,18 +446,3 @@ def base_evidence(result: BaseImageResult, share: dict[str, Any] | None = None) 
     if share:
         details.update(share)
     return Evidence(Signal.BASE_IMAGE, outcome, summary, details)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

@@ -12,11 +12,9 @@ hosts, and every request, redirect hops included, is held to that rule.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +24,7 @@ from typing import Any, Literal
 import httpx
 
 from imagetrust import jsonutil
+from imagetrust.atomic import write_atomic
 from imagetrust.config import Settings
 from imagetrust.errors import FeedError, ImagetrustError
 from imagetrust.source.registry.endpoints import check_plain_http, plain_http_guard, refuse_userinfo
@@ -219,19 +218,8 @@ class HubClient:
             "fetched_at": (result.fetched_at or datetime.now(UTC)).isoformat(),
         }
         try:
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
             path = self._cache_path(result.repository)
-            fd, tmp = tempfile.mkstemp(prefix=".badge-", dir=self.cache_dir)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(payload, handle)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            write_atomic(path, json.dumps(payload).encode())
         except OSError:
             pass  # the cache is an optimisation; the answer itself is still good
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,6 +25,7 @@ from imagetrust.match.model import Finding, ScanResult, ScanSubject
 from imagetrust.match.scan import feed_base_urls, scan_catalog
 from imagetrust.reference import LocalReference, parse_target
 from imagetrust.report.cves_table import render_cves
+from imagetrust.report.output import write_output
 
 if TYPE_CHECKING:
     from imagetrust.image.session import OpenImage
@@ -89,8 +88,12 @@ def base_layer_count(opened: OpenImage, catalog: Catalog, settings: Settings) ->
     ref, _ = tag_reference(opened.target, opened.image, None)
     with RegistryClient(settings) as client:
         found = detect_base(
-            opened.image, client=client, catalog=official, os_info=catalog.os,
-            cache_dir=settings.cache_dir, ref=ref,
+            opened.image,
+            client=client,
+            catalog=official,
+            os_info=catalog.os,
+            cache_dir=settings.cache_dir,
+            ref=ref,
         )
     if found.state == "detected" and found.layer_count:
         return found.layer_count
@@ -125,21 +128,6 @@ def render(result: ScanResult, findings: Sequence[Finding], output_format: str) 
     console = Console(record=True, width=160, file=io.StringIO())
     render_cves(result, findings, console)
     return console.export_text()
-
-
-def write_output(text: str, output: Path) -> None:
-    """Atomic: a reader never sees half a report, a failed run leaves the old one."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _progress(quiet: bool) -> Callable[..., None] | None:
@@ -307,5 +295,4 @@ __all__ = [
     "load_catalog",
     "load_image_catalog",
     "render",
-    "write_output",
 ]

@@ -21,8 +21,6 @@ import contextlib
 import fnmatch
 import hashlib
 import json
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -41,6 +39,7 @@ from imagetrust.assess.official.store import (
     official_name,
 )
 from imagetrust.assess.publishers import classify_publisher
+from imagetrust.atomic import write_atomic
 from imagetrust.config import Settings
 from imagetrust.errors import ImagetrustError, NetworkError
 from imagetrust.image.model import Platform
@@ -178,25 +177,7 @@ class ScanCache:
             "findings": [[f.id, f.package_name, f.severity, f.fix_state, f.kev] for f in summary],
         }
         with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
-            _atomic_write(self._path(digest), json.dumps(data).encode())
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-# -- selection -------------------------------------------------------------------------------
+            write_atomic(self._path(digest), json.dumps(data).encode())
 
 
 def _parse(name: str) -> ImageReference | None:

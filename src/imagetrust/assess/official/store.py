@@ -30,6 +30,7 @@ from imagetrust.assess.official.archive import (
     read_library_archive,
 )
 from imagetrust.assess.official.library import LibraryFile, LibraryParseError, parse_library
+from imagetrust.atomic import write_atomic
 from imagetrust.errors import DatabaseError, FeedError, NetworkError
 from imagetrust.reference.parse import ImageReference
 from imagetrust.source.registry.endpoints import check_plain_http, plain_http_guard, redact_url
@@ -337,7 +338,7 @@ def update_catalog(
         if status == 304 and previous is not None:
             meta = replace(previous, checked_at=datetime.now(UTC))
             root = base / load_catalog(cache_dir).root.name
-            _atomic_write(root / _META, json.dumps(meta.to_json(), indent=2).encode())
+            write_atomic(root / _META, json.dumps(meta.to_json(), indent=2).encode(), sync_dir=True)
             return UpdateResult(changed=False, meta=meta)
         archive = read_library_archive(tmp)
     finally:
@@ -512,7 +513,7 @@ def _install(base: Path, files: Mapping[str, bytes], meta: CatalogMeta) -> tuple
         _fsync_dir(staging)
         os.replace(staging, base / generation)
         _fsync_dir(base)
-        _atomic_write(base / _POINTER, f"{generation}\n".encode())
+        write_atomic(base / _POINTER, f"{generation}\n".encode(), sync_dir=True)
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
         raise DatabaseError(
@@ -546,21 +547,6 @@ def _write_synced(path: Path, data: bytes) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
 
 
 def _fsync_dir(path: Path) -> None:
