@@ -95,6 +95,7 @@ def test_exit_code_and_formats(images: Any, feeds: FeedServer, test_data: Path, 
     assert code == 0
 
     sarif_file = tmp_path / "out" / "r.sarif"
+    sarif_file.parent.mkdir()  # -o refuses a directory that does not exist
     code, _, err = run(capsys, "cves", app(images), "--offline", "--format", "sarif", "-o",
                        str(sarif_file))
     assert code == 0, err

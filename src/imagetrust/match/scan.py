@@ -22,6 +22,7 @@ from imagetrust.match.db.status import DEFAULT_MAX_AGE, FeedStatus, db_status
 from imagetrust.match.db.store import VulnDB
 from imagetrust.match.feeds import FEEDS, resolve_units
 from imagetrust.match.feeds import nvd as nvd_feed
+from imagetrust.match.feeds.common import scrub
 from imagetrust.match.matchers import Matcher, default_matchers
 from imagetrust.match.matchers.base import RowFetcher, ecosystem_by_type
 from imagetrust.match.merge import merge_matches
@@ -37,12 +38,17 @@ FEED_URLS_ENV = "IMAGETRUST_FEED_URLS"
 NVD_URL_ENV = "IMAGETRUST_NVD_URL"
 
 
-def feed_base_urls(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def feed_base_urls(
+    environ: Mapping[str, str] | None = None, insecure: frozenset[str] | None = None
+) -> dict[str, str]:
     """Feed servers from the environment.
 
     ``IMAGETRUST_FEED_BASE_URL=ROOT`` points every feed at a mirror laid out as
     ``ROOT/<feed name>/…`` (``ROOT/debian-tracker/data/json``, ``ROOT/osv/PyPI/all.zip``);
     ``IMAGETRUST_FEED_URLS=osv=URL,kev=URL`` overrides single feeds and wins over the root.
+    Every URL must be https, or http to loopback or to a host in ``insecure`` (None: the
+    configured ``insecure-registries``, from ``IMAGETRUST_INSECURE_REGISTRIES`` or the config
+    file); a mirror reached in the clear could rewrite every advisory.
     """
     env = os.environ if environ is None else environ
     urls: dict[str, str] = {}
@@ -53,12 +59,19 @@ def feed_base_urls(environ: Mapping[str, str] | None = None) -> dict[str, str]:
         name, sep, url = item.strip().partition("=")
         if not item.strip():
             continue
-        if not sep or not url.startswith(("http://", "https://", "file:")):
+        if not sep or not url.strip().startswith(("http://", "https://")):
             raise DatabaseError(
-                f"invalid {FEED_URLS_ENV} entry {item.strip()!r}",
-                hint="use FEED=URL pairs separated by commas, e.g. osv=http://mirror/osv",
+                f"invalid {FEED_URLS_ENV} entry {scrub(item.strip())[:200]!r}",
+                hint="use FEED=URL pairs separated by commas, e.g. osv=https://mirror/osv",
             )
         urls[name.strip()] = url.strip().rstrip("/")
+    if urls:
+        from imagetrust.match.feeds.download import configured_insecure  # httpx: when needed
+        from imagetrust.source.registry.endpoints import check_plain_http
+
+        allowed = configured_insecure(env) if insecure is None else insecure
+        for url in urls.values():
+            check_plain_http(url, allowed)
     return urls
 
 
@@ -172,11 +185,12 @@ def ensure_feeds(
     max_age: timedelta = DEFAULT_MAX_AGE,
     progress: ProgressCallback | None = None,
     now: datetime | None = None,
+    insecure: frozenset[str] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Make the needed feeds present: ``(units updated, warnings)``.
 
     Required feeds missing offline are an error; stale ones offline, or enrichment feeds that
-    cannot be had, only warn.
+    cannot be had, only warn.  ``insecure``: see :func:`update_feeds`.
     """
     warnings: list[str] = []
     updated: list[str] = []
@@ -194,7 +208,9 @@ def ensure_feeds(
     elif missing or stale:
         from imagetrust.match.db.update import update_feeds  # network code: only when needed
 
-        result = update_feeds(db_path, [*missing, *stale], base_urls=base_urls, progress=progress)
+        result = update_feeds(
+            db_path, [*missing, *stale], base_urls=base_urls, progress=progress, insecure=insecure
+        )
         updated.extend(o.name for o in result.outcomes if o.changed)
     status = _stored(db_path, max_age, now) if updated else status
     e_missing, e_stale = _classify(needs.enrichment, status)
@@ -208,7 +224,8 @@ def ensure_feeds(
 
         try:
             result = update_feeds(
-                db_path, [*e_missing, *e_stale], base_urls=base_urls, progress=progress
+                db_path, [*e_missing, *e_stale], base_urls=base_urls, progress=progress,
+                insecure=insecure,
             )
             updated.extend(o.name for o in result.outcomes if o.changed)
         except (FeedError, SourceError) as error:
@@ -274,15 +291,18 @@ def scan_catalog(
     progress: ProgressCallback | None = None,
     matchers: Sequence[Matcher] | None = None,
     now: datetime | None = None,
+    insecure: frozenset[str] | None = None,
 ) -> ScanResult:
     """Findings for ``catalog`` from the database at ``db_path`` (refreshed first unless
-    ``offline``).  ``nvd`` fetches CVSS from NVD for CVEs no other source rated (online only)."""
+    ``offline``).  ``nvd`` fetches CVSS from NVD for CVEs no other source rated (online only).
+    ``insecure``: hosts feeds may reach over plain HTTP besides loopback (None: the configured
+    ``insecure-registries``)."""
     chosen = list(matchers) if matchers is not None else default_matchers()
     groups, notes = _plan(catalog, chosen)
     needs = _needs(chosen, groups, notes)
     updated, warnings = ensure_feeds(
         db_path, needs, offline=offline, base_urls=base_urls, max_age=max_age,
-        progress=progress, now=now,
+        progress=progress, now=now, insecure=insecure,
     )
     warnings = [*needs.unmatched, *warnings]
     subject = subject or ScanSubject("catalog")
@@ -300,7 +320,7 @@ def scan_catalog(
         try:
             enrich_nvd(
                 db_path, unrated, api_key=nvd_api_key or os.environ.get("NVD_API_KEY"),
-                base_url=nvd_url or nvd_base_url(),
+                base_url=nvd_url or nvd_base_url(), insecure=insecure,
             )
             with VulnDB.open(db_path) as db:
                 findings = merge_matches(matches, db)

@@ -39,7 +39,7 @@ def test_debian_tracker_wrong_shape_names_the_feed() -> None:
     with pytest.raises(FeedError, match="debian-tracker") as info:
         debian_tracker.parse_bytes(b'{"title": "CISA catalog", "count": 3}')
     assert "\n" not in str(info.value)
-    with pytest.raises(FeedError, match="invalid JSON"):
+    with pytest.raises(FeedError, match="not valid JSON"):
         debian_tracker.parse_bytes(b'{"openssl": {"CVE-1": ')
 
 

@@ -2,6 +2,8 @@
 
 The manifest records the SQLite file's sha256 and size; installing verifies both and opens the
 database before it replaces anything, so a damaged bundle cannot cost the user their database.
+A bundle is untrusted input: the manifest is read with a cap and its types checked, and the
+database member is copied only when its size is the declared one, never past it.
 """
 
 from __future__ import annotations
@@ -11,23 +13,31 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import tarfile
 import tempfile
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from imagetrust.errors import DatabaseError, FeedError
+from imagetrust.jsonutil import loads
 from imagetrust.match.db import schema
 from imagetrust.match.db.paths import fsync_dir, write_lock
 from imagetrust.match.db.status import connect_readonly
 from imagetrust.match.db.writer import utc_now
+from imagetrust.match.feeds.common import scrub
 
 BUNDLE_FORMAT = "imagetrust-db-bundle"
 MANIFEST = "manifest.json"
 DB_MEMBER = "imagetrust.sqlite"
+MAX_MANIFEST = 1 << 20
+"""A manifest lists a few dozen feeds: a few KB; 1 MiB is the most ever read."""
+MAX_DATABASE = 64 << 30
+"""The largest database a bundle may install (64 GiB; a full one is a few GB)."""
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def _sha256_file(path: Path) -> str:
@@ -48,6 +58,7 @@ def export_bundle(db_path: Path, out_path: Path) -> Path:
             dst = sqlite3.connect(snapshot)
             try:
                 src.backup(dst)
+                _redact_feed_urls(dst)
                 feeds = [
                     dict(zip(("name", "feed", "url", "updated_at", "record_count", "sha256"), row,
                              strict=True))
@@ -88,20 +99,75 @@ def export_bundle(db_path: Path, out_path: Path) -> Path:
     return out_path
 
 
+def _redact_feed_urls(conn: sqlite3.Connection) -> None:
+    """Databases written before URLs were redacted may hold ``user:token@``: keep it home."""
+    rows = conn.execute("SELECT name, url FROM feeds WHERE url LIKE '%@%'").fetchall()
+    with conn:
+        conn.executemany(
+            "UPDATE feeds SET url = ? WHERE name = ?", [(scrub(url), name) for name, url in rows]
+        )
+
+
 def read_manifest(path: Path) -> dict[str, Any] | None:
-    """The manifest when ``path`` is a bundle, else None (it may be some other feed file)."""
+    """The manifest when ``path`` is a bundle, else None (it may be some other feed file).
+
+    A bundle starts with its manifest (:func:`export_bundle` writes it first), so only the first
+    member is looked at, and only up to :data:`MAX_MANIFEST` bytes: nothing past it is inflated.
+    A manifest that claims the bundle format but is malformed is an error, not "some other file".
+    """
     try:
         with tarfile.open(path, "r:gz") as tar:
-            member = tar.getmember(MANIFEST)
+            member = tar.next()
+            if member is None or member.name != MANIFEST or not member.isfile():
+                return None
+            if member.size > MAX_MANIFEST:
+                raise FeedError(f"bundle {path}: {MANIFEST} is larger than {MAX_MANIFEST} bytes")
             handle = tar.extractfile(member)
             if handle is None:
                 return None
-            manifest = json.loads(handle.read())
-    except (tarfile.TarError, KeyError, OSError, EOFError, zlib.error, ValueError):
+            raw = handle.read(MAX_MANIFEST + 1)
+    except (tarfile.TarError, OSError, EOFError, zlib.error):
         return None
-    if isinstance(manifest, dict) and manifest.get("format") == BUNDLE_FORMAT:
-        return manifest
-    return None
+    manifest = loads(raw, what=f"bundle {path}: {MANIFEST}", error=DatabaseError)
+    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
+        return None
+    _check_manifest(path, manifest)
+    return manifest
+
+
+def _check_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    """Every field install and import rely on, with its type; one line naming what is wrong."""
+    database = manifest.get("database")
+    problem = None
+    if not isinstance(database, dict):
+        problem = "'database' is not an object"
+    elif database.get("name", DB_MEMBER) != DB_MEMBER:
+        problem = f"'database.name' is not {DB_MEMBER!r}"
+    elif not _is_size(database.get("size")):
+        problem = "'database.size' is not a byte count"
+    elif not (isinstance(database.get("sha256"), str) and _SHA256.fullmatch(database["sha256"])):
+        problem = "'database.sha256' is not a sha256 hex digest"
+    elif not isinstance(manifest.get("feeds", []), list):
+        problem = "'feeds' is not a list"
+    else:
+        for feed in manifest.get("feeds", []):
+            if not (
+                isinstance(feed, dict)
+                and isinstance(feed.get("name"), str)
+                and isinstance(feed.get("url"), str | None)
+                and (feed.get("record_count") is None or _is_size(feed["record_count"]))
+            ):
+                problem = "a 'feeds' entry lacks a name, url or record_count of the right type"
+                break
+    if problem is not None:
+        raise FeedError(
+            f"bundle {path}: {MANIFEST} is malformed ({problem})",
+            hint="export it again with `imagetrust db export`",
+        )
+
+
+def _is_size(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def is_bundle(path: Path) -> bool:
@@ -112,17 +178,26 @@ def is_bundle(path: Path) -> bool:
 
 
 def install_bundle(db_path: Path, bundle: Path) -> dict[str, Any]:
-    """Verify a bundle and make its database the current one (atomic replace)."""
+    """Verify a bundle and make its database the current one (atomic replace).
+
+    The database member's size is compared with the manifest's *before* anything is written,
+    and the copy stops at that size: a bundle cannot write more than it declares, nor more than
+    :data:`MAX_DATABASE` or the free space of the target's file system allows.
+    """
     manifest = read_manifest(bundle)
     if manifest is None:
         raise FeedError(f"{bundle} is not an imagetrust database bundle")
     if manifest.get("schema_version") != schema.SCHEMA_VERSION:
         raise FeedError(
-            f"bundle {bundle} has schema version {manifest.get('schema_version')}, this "
-            f"imagetrust needs {schema.SCHEMA_VERSION}",
+            f"bundle {bundle} has schema version {str(manifest.get('schema_version'))[:20]}, "
+            f"this imagetrust needs {schema.SCHEMA_VERSION}",
             hint="export it again with a matching imagetrust version",
         )
-    expected = manifest.get("database") or {}
+    expected: dict[str, Any] = manifest["database"]
+    size: int = expected["size"]
+    if size > MAX_DATABASE:
+        raise FeedError(f"bundle {bundle}: its database claims {size} bytes, more than the "
+                        f"{MAX_DATABASE >> 30} GiB this imagetrust accepts")
     with write_lock(db_path):
         fd, tmp_name = tempfile.mkstemp(
             prefix=f".{db_path.name}.", suffix=".tmp", dir=db_path.parent
@@ -130,29 +205,59 @@ def install_bundle(db_path: Path, bundle: Path) -> dict[str, Any]:
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as out, tarfile.open(bundle, "r:gz") as tar:
-                member = tar.getmember(DB_MEMBER)
+                tar.next()  # the manifest, read above
+                member = tar.next()
+                if member is None or member.name != DB_MEMBER:
+                    raise FeedError(
+                        f"bundle {bundle}: {DB_MEMBER} does not follow {MANIFEST}",
+                        hint="export it again with `imagetrust db export`",
+                    )
                 handle = tar.extractfile(member) if member.isfile() else None
                 if handle is None:
                     raise FeedError(f"bundle {bundle}: {DB_MEMBER} is not a regular file")
-                shutil.copyfileobj(handle, out)
+                if member.size != size:
+                    raise _mismatch(bundle)
+                free = shutil.disk_usage(db_path.parent).free
+                if size > free:
+                    raise FeedError(
+                        f"bundle {bundle}: its database needs {size} bytes, {db_path.parent} "
+                        f"has {free} free",
+                        hint="free some space or import into another --db",
+                    )
+                digest = _copy_exactly(handle, out, size)
                 out.flush()
                 os.fsync(out.fileno())
-            if (
-                tmp.stat().st_size != expected.get("size")
-                or _sha256_file(tmp) != expected.get("sha256")
-            ):
-                raise FeedError(
-                    f"bundle {bundle}: database does not match the manifest's sha256/size",
-                    hint="the bundle is corrupt; copy it again",
-                )
+            if tmp.stat().st_size != size or digest != expected["sha256"].lower():
+                raise _mismatch(bundle)
             check = connect_readonly(tmp)
             check.close()
             os.replace(tmp, db_path)
             fsync_dir(db_path.parent)
-        except (tarfile.TarError, KeyError, EOFError, zlib.error, gzip.BadGzipFile) as error:
+        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as error:
             raise FeedError(f"bundle {bundle} is truncated or corrupt ({error})") from error
         except DatabaseError as error:
             raise FeedError(f"bundle {bundle} holds no usable database ({error})") from error
         finally:
             tmp.unlink(missing_ok=True)
     return manifest
+
+
+def _mismatch(bundle: Path) -> FeedError:
+    return FeedError(
+        f"bundle {bundle}: database does not match the manifest's sha256/size",
+        hint="the bundle is corrupt; copy it again",
+    )
+
+
+def _copy_exactly(source: IO[bytes], out: IO[bytes], size: int) -> str:
+    """Copy ``size`` bytes, hashing them on the way; fewer is a truncated bundle."""
+    digest = hashlib.sha256()
+    left = size
+    while left:
+        block = source.read(min(left, 1 << 20))
+        if not block:
+            raise EOFError(f"{DB_MEMBER} ends {left} bytes early")
+        digest.update(block)
+        out.write(block)
+        left -= len(block)
+    return digest.hexdigest()

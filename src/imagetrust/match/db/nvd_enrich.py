@@ -16,17 +16,25 @@ from pathlib import Path
 
 import httpx
 
-from imagetrust.errors import RateLimitError
+from imagetrust.errors import RateLimitError, UsageError
 from imagetrust.match.db.store import VulnDB
 from imagetrust.match.db.writer import build, utc_now
 from imagetrust.match.feeds import nvd
 from imagetrust.match.feeds.common import feed_error, load_json
-from imagetrust.match.feeds.download import make_client
+from imagetrust.match.feeds.download import (
+    configured_insecure,
+    make_client,
+    read_body,
+    split_credentials,
+)
 from imagetrust.match.feeds.model import FeedData
+from imagetrust.source.registry.endpoints import check_plain_http, redact_url
 
 WINDOW_SECONDS = 30.0
 LIMIT_WITHOUT_KEY = 5
 LIMIT_WITH_KEY = 50
+MAX_CVE_RESPONSE = 16 << 20
+"""One CVE's API answer is a few KB; 16 MiB bounds a hostile or broken server."""
 
 
 class RateLimiter:
@@ -73,8 +81,13 @@ def enrich_nvd(
     client: httpx.Client | None = None,
     limiter: RateLimiter | None = None,
     timeout: float = 30.0,
+    insecure: frozenset[str] | None = None,
 ) -> EnrichResult:
-    """Fetch NVD records for the CVEs in ``cve_ids`` not already cached in the database."""
+    """Fetch NVD records for the CVEs in ``cve_ids`` not already cached in the database.
+
+    ``base_url`` must be https, or http to loopback or an ``insecure`` host (None: the configured
+    ``insecure-registries``), on every redirect hop too: the API key travels in a header.
+    """
     wanted = sorted({c for c in cve_ids if c.startswith("CVE-")})
     already: set[str] = set()
     if db_path.is_file():
@@ -83,29 +96,23 @@ def enrich_nvd(
     todo = [c for c in wanted if c not in already]
     if not todo:
         return EnrichResult(len(wanted), (), (), len(already))
+    allowed = configured_insecure() if insecure is None else insecure
+    check_plain_http(base_url, allowed)
+    url, auth = split_credentials(base_url)
+    shown = redact_url(base_url)
     gate = limiter or RateLimiter(LIMIT_WITH_KEY if api_key else LIMIT_WITHOUT_KEY)
     headers = {"apiKey": api_key} if api_key else {}
-    http = client or make_client(timeout)
+    http = client or make_client(timeout, allowed)
     cves = []
     missing: list[str] = []
     try:
         for cve_id in todo:
             gate.wait()
-            try:
-                response = http.get(base_url, params={"cveId": cve_id}, headers=headers)
-            except httpx.HTTPError as error:
-                raise feed_error(nvd.FEED, f"request for {cve_id} failed ({error})") from error
-            if response.status_code in (403, 429):
-                raise RateLimitError(
-                    f"NVD refused {cve_id} with HTTP {response.status_code} (rate limit)",
-                    hint="set NVD_API_KEY for a higher limit, or retry later",
-                )
-            if response.status_code == 404:
+            body = _get(http, url, cve_id, headers, auth, shown)
+            if body is None:
                 missing.append(cve_id)
                 continue
-            if response.status_code != 200:
-                raise feed_error(nvd.FEED, f"{cve_id}: HTTP {response.status_code}")
-            found = nvd.cves_of(load_json(response.content, nvd.FEED))
+            found = nvd.cves_of(load_json(body, nvd.FEED))
             if not found:
                 missing.append(cve_id)
             cves.extend(found)
@@ -114,8 +121,37 @@ def enrich_nvd(
             http.close()
     data: FeedData = nvd.parse_cves(cves)
     with build(db_path) as writer:
-        writer.apply(data, url=base_url, now=utc_now())
+        writer.apply(data, url=shown, now=utc_now())
         writer.mark_missing_nvd(missing)
     return EnrichResult(
         len(wanted), tuple(a.id for a in data.advisories), tuple(missing), len(already)
     )
+
+
+def _get(
+    http: httpx.Client,
+    url: str,
+    cve_id: str,
+    headers: dict[str, str],
+    auth: httpx.BasicAuth | None,
+    shown: str,
+) -> bytes | None:
+    """One CVE's API answer, read up to :data:`MAX_CVE_RESPONSE`; None when NVD has no record."""
+    try:
+        with http.stream(
+            "GET", url, params={"cveId": cve_id}, headers=headers, auth=auth
+        ) as response:
+            if response.status_code in (403, 429):
+                raise RateLimitError(
+                    f"NVD refused {cve_id} with HTTP {response.status_code} (rate limit)",
+                    hint="set NVD_API_KEY for a higher limit, or retry later",
+                )
+            if response.status_code == 404:
+                return None
+            if response.status_code != 200:
+                raise feed_error(nvd.FEED, f"{cve_id}: HTTP {response.status_code} from {shown}")
+            return read_body(response, MAX_CVE_RESPONSE, nvd.FEED, shown)
+    except UsageError as error:  # the guard refused a redirect hop
+        raise feed_error(nvd.FEED, f"{shown} redirected: {error.message}") from None
+    except httpx.HTTPError as error:
+        raise feed_error(nvd.FEED, f"request for {cve_id} failed ({error})") from error

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from imagetrust.errors import DatabaseError
 from imagetrust.match.db import schema
+from imagetrust.match.feeds.common import scrub
 
 DEFAULT_MAX_AGE = timedelta(days=3)
 
@@ -78,5 +79,6 @@ def db_status(
     for name, feed, url, updated, count in rows:
         stamp = parse_stamp(updated)
         age = current - stamp
-        result.append(FeedStatus(name, feed, url, stamp, count, age, age > max_age))
+        shown = scrub(url) if isinstance(url, str) else url  # older rows may hold credentials
+        result.append(FeedStatus(name, feed, shown, stamp, count, age, age > max_age))
     return result

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from imagetrust.errors import DatabaseError
+from imagetrust.jsonutil import loads
 from imagetrust.match.db.status import connect_readonly
 from imagetrust.match.names import normalize_name
 
@@ -94,23 +96,52 @@ class EpssScore:
     date: str | None
 
 
+_CORRUPT_HINT = "run `imagetrust db update` to rebuild it"
+
+
+def _json(text: str, column: str) -> Any:
+    """A JSON column; the database may come from an imported bundle, so a value that does not
+    parse (or nests deep enough to exhaust the stack) is a DatabaseError, not a traceback."""
+    try:
+        return loads(text, what=f"the vulnerability database's {column}", error=DatabaseError)
+    except DatabaseError as error:
+        raise DatabaseError(error.message, hint=_CORRUPT_HINT) from None
+
+
+def _malformed(column: str) -> DatabaseError:
+    return DatabaseError(
+        f"the vulnerability database's {column} holds a value of the wrong shape",
+        hint=_CORRUPT_HINT,
+    )
+
+
 @lru_cache(maxsize=16384)
 def _ranges(text: str | None) -> tuple[AffectedRange, ...]:
     """Parsed once per distinct text: OSV records repeat the same ranges across packages."""
     if not text:
         return ()
-    return tuple(
-        AffectedRange(
-            r["type"],
-            tuple(RangeEvent(k, v) for event in r["events"] for k, v in event.items()),
+    try:
+        return tuple(
+            AffectedRange(
+                str(r["type"]),
+                tuple(
+                    RangeEvent(str(k), str(v)) for event in r["events"] for k, v in event.items()
+                ),
+            )
+            for r in _json(text, "affected.ranges")
         )
-        for r in json.loads(text)
-    )
+    except (KeyError, TypeError, AttributeError):
+        raise _malformed("affected.ranges") from None
 
 
 @lru_cache(maxsize=16384)
-def _listed(text: str | None) -> tuple[str, ...]:
-    return tuple(json.loads(text)) if text else ()
+def _listed(text: str | None, column: str = "affected.versions") -> tuple[str, ...]:
+    if not text:
+        return ()
+    value = _json(text, column)
+    if not isinstance(value, list):
+        raise _malformed(column)
+    return tuple(str(item) for item in value)
 
 
 class VulnDB:
@@ -214,7 +245,7 @@ class VulnDB:
         for r in rows:
             found[str(r[1])].append(
                 Advisory(
-                    str(r[0]), str(r[1]), tuple(json.loads(str(r[2]))) if r[2] else (),
+                    str(r[0]), str(r[1]), _listed(_opt(r[2]), "advisories.aliases"),
                     _opt(r[3]), _opt(r[4]), _opt(r[5]), _opt(r[6]),
                 )
             )

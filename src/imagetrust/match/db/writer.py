@@ -122,26 +122,72 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
         yield items[start : start + size]
 
 
-def _copy_previous(db_path: Path, conn: sqlite3.Connection) -> None:
-    """Start from the current database when it is a valid one of this schema; else from empty."""
+def incompatibility(db_path: Path) -> str | None:
+    """Why the database at ``db_path`` cannot be the starting point of a write session, or None
+    when it can (absent, empty, or of this schema)."""
     if not db_path.is_file():
+        return None
+    try:
+        src = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            if src.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
+                return None
+            version = schema.schema_version(src)
+        finally:
+            src.close()
+    except sqlite3.DatabaseError:
+        return "is not a readable imagetrust database"
+    if version is None:
+        return "is not an imagetrust database"
+    if version != schema.SCHEMA_VERSION:
+        return f"has schema version {version}, this imagetrust writes {schema.SCHEMA_VERSION}"
+    return None
+
+
+def require_compatible(db_path: Path, *, rebuild: bool) -> None:
+    """Refuse a partial write over a database this version cannot extend.
+
+    Its rows cannot be carried over (no migration), so starting from empty would silently drop
+    every feed the session does not write.  Only a session that rewrites all feeds (``rebuild``:
+    a full ``db update``) may start afresh; anything else gets a message saying how to get there.
+    """
+    problem = incompatibility(db_path)
+    if problem is not None and not rebuild:
+        raise DatabaseError(
+            f"the vulnerability database {db_path} {problem}; updating only some feeds would "
+            "drop all the others",
+            hint="run `imagetrust db update` without --feed to rebuild every feed, or "
+            "`imagetrust db import` a bundle exported by this version",
+        )
+
+
+def _copy_previous(db_path: Path, conn: sqlite3.Connection) -> None:
+    """Start from the current database when it is one of this schema; else (a rebuild, which
+    :func:`require_compatible` allowed) from empty."""
+    if not db_path.is_file() or incompatibility(db_path) is not None:
         return
     try:
         src = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            if schema.schema_version(src) != schema.SCHEMA_VERSION:
-                return
             src.backup(conn)
         finally:
             src.close()
-    except sqlite3.DatabaseError:
-        return  # corrupt: rebuilding the requested feeds from scratch is the remedy
+    except sqlite3.DatabaseError as error:
+        raise DatabaseError(
+            f"cannot copy {db_path} to update it ({error})",
+            hint="run `imagetrust db update` without --feed to rebuild it",
+        ) from error
 
 
 @contextlib.contextmanager
-def build(db_path: Path) -> Iterator[DbWriter]:
-    """Yield a writer on a copy of ``db_path``; on clean exit the copy atomically replaces it."""
+def build(db_path: Path, *, rebuild: bool = False) -> Iterator[DbWriter]:
+    """Yield a writer on a copy of ``db_path``; on clean exit the copy atomically replaces it.
+
+    ``rebuild``: the session writes every feed, so a database of another schema may be replaced
+    by an empty start (see :func:`require_compatible`).
+    """
     with write_lock(db_path):
+        require_compatible(db_path, rebuild=rebuild)
         for stale in db_path.parent.glob(_temp_glob(db_path)):
             stale.unlink(missing_ok=True)
         fd, tmp_name = tempfile.mkstemp(

@@ -64,7 +64,7 @@ def parse(doc: Any, source: str = FEED) -> FeedData:
             if cve not in advisories:
                 extra = {k: info[k] for k in ("scope", "debianbug") if k in info}
                 advisories[cve] = AdvisoryRow(
-                    cve, None, text(info.get("description")), None, None, None, dumps(extra)
+                    cve, None, text(info.get("description")), None, None, None, dumps(extra, source)
                 )
             for codename, rel in releases.items():
                 if not isinstance(rel, dict) or "status" not in rel:

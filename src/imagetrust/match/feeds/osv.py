@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterable, Sequence
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from imagetrust.match.feeds.common import dumps, feed_error, load_json, text
+from imagetrust.match.feeds.common import dumps, feed_error, load_json, size_text, text
 from imagetrust.match.feeds.model import (
     AdvisoryRow,
     AffectedRow,
@@ -27,6 +28,13 @@ DEFAULT_BASE_URL = "https://osv-vulnerabilities.storage.googleapis.com"
 DEFAULT_ECOSYSTEMS = ("PyPI", "npm", "Go", "Maven", "crates.io", "RubyGems", "Ubuntu")
 _CANONICAL = {e.lower(): e for e in (*DEFAULT_ECOSYSTEMS, "Debian", "Alpine", "NuGet", "Packagist")}
 _MATCHABLE_RANGES = ("ECOSYSTEM", "SEMVER")
+_COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # what OSV's archives use
+
+MAX_RECORD = 16 << 20
+"""Largest single OSV record (16 MiB); real ones are a few KB, the biggest well under 1 MB."""
+MAX_ARCHIVE = 4 << 30
+"""Largest total inflated size of one archive (4 GiB); ``Ubuntu/all.zip``, the biggest default
+ecosystem, inflates to well under that."""
 
 
 def canonical_ecosystem(selector: str) -> str:
@@ -59,22 +67,49 @@ def family_of(record: dict[str, Any]) -> str:
     return "unknown"
 
 
-def read_zip(data: bytes, source: str) -> list[Any]:
-    """Every ``*.json`` member of an archive, parsed; a truncated archive is an error."""
+def iter_zip(data: bytes, source: str) -> Iterator[Any]:
+    """Every ``*.json`` member of an archive, parsed one at a time; damage is a FeedError.
+
+    Members are read with caps (:data:`MAX_RECORD` each, :data:`MAX_ARCHIVE` in all) and only
+    stored or deflated ones are accepted, so a zip bomb stops at the cap instead of filling memory.
+    """
+    total = 0
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return [
-                load_json(archive.read(info), f"{source} ({info.filename})")
-                for info in archive.infolist()
-                if not info.is_dir() and info.filename.endswith(".json")
-            ]
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as error:
-        raise feed_error(source, f"corrupt or truncated zip archive ({error})") from error
+            for info in archive.infolist():
+                if info.is_dir() or not info.filename.endswith(".json"):
+                    continue
+                label = f"{source} ({info.filename[:100]})"
+                if info.compress_type not in _COMPRESSIONS:
+                    raise feed_error(label, f"unsupported zip compression {info.compress_type}")
+                if info.file_size > MAX_RECORD:
+                    raise feed_error(label, f"record larger than {size_text(MAX_RECORD)}")
+                total += info.file_size
+                if total > MAX_ARCHIVE:
+                    raise feed_error(source, f"archive inflates to more than "
+                                     f"{size_text(MAX_ARCHIVE)}")
+                with archive.open(info) as member:
+                    body = member.read(MAX_RECORD + 1)
+                if len(body) > MAX_RECORD:  # the header understated the size
+                    raise feed_error(label, f"record larger than {size_text(MAX_RECORD)}")
+                yield load_json(body, label)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error,
+            NotImplementedError, RuntimeError, ValueError) as error:
+        reason = " ".join(str(error).split())[:160]
+        raise feed_error(source, f"corrupt or truncated zip archive ({reason})") from error
+
+
+def read_zip(data: bytes, source: str) -> list[Any]:
+    """Every ``*.json`` member of an archive, parsed (see :func:`iter_zip`)."""
+    return list(iter_zip(data, source))
 
 
 def parse_zip(data: bytes, source: str) -> FeedData:
-    """An ecosystem archive as downloaded: all of it belongs to ``source`` (``osv/PyPI``)."""
-    return parse_records(read_zip(data, source), source)
+    """An ecosystem archive as downloaded: all of it belongs to ``source`` (``osv/PyPI``).
+
+    Records are parsed as they are read, so only one raw record is in memory at a time.
+    """
+    return parse_records(iter_zip(data, source), source)
 
 
 def parse_records(records: Iterable[Any], source: str) -> FeedData:
@@ -135,7 +170,7 @@ def _parse_record(
     advisories.append(
         AdvisoryRow(
             adv_id,
-            dumps(_aliases(record)),
+            dumps(_aliases(record), source),
             text(record.get("summary")) or _first_line(record.get("details")),
             text(record.get("published")),
             text(record.get("modified")),
@@ -190,9 +225,9 @@ def _parse_record(
                 None,
                 None,
                 None,
-                dumps(ranges),
-                dumps(versions),
-                dumps(extra),
+                dumps(ranges, source),
+                dumps(versions, source),
+                dumps(extra, source),
             )
         )
         for row in _severity_rows(adv_id, origin, aff.get("severity")):
