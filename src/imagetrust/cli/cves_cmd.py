@@ -267,8 +267,9 @@ def cves_command(
         db_path,
         subject=loaded.subject,
         offline=settings.offline,
-        base_urls=feed_base_urls(),
+        base_urls=feed_base_urls(insecure=settings.insecure_registries),
         progress=_progress(quiet),
+        insecure=settings.insecure_registries,
     )
     findings = apply_filter(result.findings, rule)
     text = render(result, findings, output_format)

@@ -27,7 +27,11 @@ def scan_function(settings: Settings, db: Path | None) -> ScanFn:
 
     def scan(source: ImageSource, image: Image, catalog: Catalog) -> Iterable[FindingLike]:
         result = scan_catalog(
-            catalog, db_path, offline=settings.offline, base_urls=feed_base_urls()
+            catalog,
+            db_path,
+            offline=settings.offline,
+            base_urls=feed_base_urls(insecure=settings.insecure_registries),
+            insecure=settings.insecure_registries,
         )
         for warning in result.warnings:
             if warning not in said:
