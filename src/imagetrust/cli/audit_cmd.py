@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from imagetrust.cli.main import cli
-from imagetrust.cli.options import format_option, image_options
+from imagetrust.cli.options import format_option, image_options, scan_gate_options
 from imagetrust.config import load_settings
 from imagetrust.errors import GateFailed, UsageError
 from imagetrust.policy.verdict import Level
@@ -31,8 +31,11 @@ class _Bars:
 
     def __init__(self) -> None:
         self._progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            transient=True, console=Console(stderr=True),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            transient=True,
+            console=Console(stderr=True),
         )
         self._tasks: dict[str, TaskID] = {}
 
@@ -41,7 +44,9 @@ class _Bars:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None,
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
         self._progress.stop()
@@ -71,20 +76,7 @@ class _Bars:
     help="Scan what each outdated tag points to now and list the findings pulling would remove.",
 )
 @click.option("--exit-code", is_flag=True, help="Exit 2 when any image is below --min-level.")
-@click.option(
-    "--min-level",
-    default="trusted-with-caveats",
-    show_default=True,
-    help="untrusted, needs-attention, unknown, trusted-with-caveats or trusted.",
-)
-@click.option("--offline", is_flag=True, help="Never touch the network for feeds or tags.")
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="IMAGETRUST_DB",
-    help="Vulnerability database (env IMAGETRUST_DB).",
-)
-@click.option("--no-scan", is_flag=True, help="Skip the vulnerability scans.")
+@scan_gate_options
 @click.option(
     "--parallel",
     type=click.IntRange(1, 32),
@@ -143,14 +135,23 @@ def audit_command(
 
     if quiet or not sys.stderr.isatty():
         report = audit_local_images(
-            settings, filter=pattern, what_pulling_fixes=what_pulling_fixes, scan=scan,
-            scan_key=scan_key, parallel=parallel,
+            settings,
+            filter=pattern,
+            what_pulling_fixes=what_pulling_fixes,
+            scan=scan,
+            scan_key=scan_key,
+            parallel=parallel,
         )
     else:
         with _Bars() as bars:
             report = audit_local_images(
-                settings, filter=pattern, what_pulling_fixes=what_pulling_fixes, scan=scan,
-                scan_key=scan_key, parallel=parallel, progress=bars,
+                settings,
+                filter=pattern,
+                what_pulling_fixes=what_pulling_fixes,
+                scan=scan,
+                scan_key=scan_key,
+                parallel=parallel,
+                progress=bars,
             )
     if output_format == "json":
         write_output(json.dumps(audit_json(report), indent=2), output)

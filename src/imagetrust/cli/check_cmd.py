@@ -17,7 +17,12 @@ from imagetrust.assess.official import (
     update_catalog,
 )
 from imagetrust.cli.main import cli
-from imagetrust.cli.options import format_option, image_options, source_option
+from imagetrust.cli.options import (
+    format_option,
+    image_options,
+    scan_gate_options,
+    source_option,
+)
 from imagetrust.config import Settings, load_settings
 from imagetrust.errors import GateFailed, ImagetrustError
 from imagetrust.image.model import Platform
@@ -110,20 +115,7 @@ def _decorate(name: str, help_text: str) -> None:
     @format_option("table", "json", "markdown")
     @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
     @click.option("--exit-code", is_flag=True, help="Exit 2 when the level is below --min-level.")
-    @click.option(
-        "--min-level",
-        default="trusted-with-caveats",
-        show_default=True,
-        help="untrusted, needs-attention, unknown, trusted-with-caveats or trusted.",
-    )
-    @click.option("--offline", is_flag=True, help="Never touch the network for feeds or tags.")
-    @click.option(
-        "--db",
-        type=click.Path(dir_okay=False, path_type=Path),
-        envvar="IMAGETRUST_DB",
-        help="Vulnerability database (env IMAGETRUST_DB).",
-    )
-    @click.option("--no-scan", is_flag=True, help="Skip the vulnerability scan.")
+    @scan_gate_options
     @click.option(
         "--tag",
         help="The registry tag a local archive/layout tracks, for freshness (e.g. postgres:16).",

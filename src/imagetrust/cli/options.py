@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -62,3 +63,26 @@ def source_option(func: F) -> F:
         help="Where a plain reference is read from: auto (the local Docker/podman image cache "
         "when it has the image, else the registry; the default), local, or registry.",
     )(func)
+
+
+def scan_gate_options(func: F) -> F:
+    """--min-level, --offline, --db, --no-scan: shared by the commands that end in a verdict."""
+    decorators = [
+        click.option(
+            "--min-level",
+            default="trusted-with-caveats",
+            show_default=True,
+            help="untrusted, needs-attention, unknown, trusted-with-caveats or trusted.",
+        ),
+        click.option("--offline", is_flag=True, help="Never touch the network for feeds or tags."),
+        click.option(
+            "--db",
+            type=click.Path(dir_okay=False, path_type=Path),
+            envvar="IMAGETRUST_DB",
+            help="Vulnerability database (env IMAGETRUST_DB).",
+        ),
+        click.option("--no-scan", is_flag=True, help="Skip the vulnerability scan."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
