@@ -133,6 +133,9 @@ def audit_command(
         def scan_key() -> str | None:
             return database_key(db_path, offline=settings.offline)
 
+    from imagetrust.assess.hub import HubClient
+
+    hub = HubClient.from_settings(settings)
     if quiet or not sys.stderr.isatty():
         report = audit_local_images(
             settings,
@@ -141,6 +144,7 @@ def audit_command(
             scan=scan,
             scan_key=scan_key,
             parallel=parallel,
+            hub_client=hub,
         )
     else:
         with _Bars() as bars:
@@ -151,6 +155,7 @@ def audit_command(
                 scan=scan,
                 scan_key=scan_key,
                 parallel=parallel,
+                hub_client=hub,
                 progress=bars,
             )
     if output_format == "json":

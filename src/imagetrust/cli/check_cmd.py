@@ -82,9 +82,12 @@ def _check(
 
         scan = scan_function(settings, db)
     official = official_catalog(settings)
+    from imagetrust.assess.hub import HubClient
+
     result = check_image(
         image,
         settings=settings,
+        hub_client=HubClient.from_settings(settings),
         official=official if official is not None else settings.cache_dir,
         scan=scan,
         tag=tag,

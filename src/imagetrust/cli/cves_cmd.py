@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from imagetrust.catalog.model import Catalog
 from imagetrust.cli.main import cli
@@ -24,7 +23,6 @@ from imagetrust.match.filters import FindingFilter, apply_filter, parse_list, pa
 from imagetrust.match.model import Finding, ScanResult, ScanSubject
 from imagetrust.match.scan import feed_base_urls, scan_catalog
 from imagetrust.reference import LocalReference, parse_target
-from imagetrust.report.cves_table import render_cves
 from imagetrust.report.output import write_output
 
 if TYPE_CHECKING:
@@ -125,6 +123,10 @@ def render(result: ScanResult, findings: Sequence[Finding], output_format: str) 
         from imagetrust.report.vex import cyclonedx_vex_json
 
         return cyclonedx_vex_json(result, findings) + "\n"
+    from rich.console import Console  # rich costs ~50 ms of start-up: only for the table
+
+    from imagetrust.report.cves_table import render_cves
+
     console = Console(record=True, width=160, file=io.StringIO())
     render_cves(result, findings, console)
     return console.export_text()
@@ -272,13 +274,18 @@ def cves_command(
         insecure=settings.insecure_registries,
     )
     findings = apply_filter(result.findings, rule)
-    text = render(result, findings, output_format)
-    if output is not None:
-        write_output(text, output)
-    elif output_format == "table":
+    if output is None and output_format == "table":
+        from rich.console import Console
+
+        from imagetrust.report.cves_table import render_cves
+
         render_cves(result, findings, Console(highlight=False))
     else:
-        click.echo(text, nl=False)
+        text = render(result, findings, output_format)
+        if output is not None:
+            write_output(text, output)
+        else:
+            click.echo(text, nl=False)
     if output_format != "table" or output is not None:
         for warning in result.warnings:
             click.echo(f"imagetrust: warning: {warning}", err=True)

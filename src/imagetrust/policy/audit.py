@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Literal
 
 from imagetrust.assess.freshness import CurrentImage, resolve_current
+from imagetrust.assess.hub import HubClient
 from imagetrust.assess.model import PullDiff, ScanFn, VulnFinding, VulnSummary, pull_diff
 from imagetrust.assess.official.store import (
     CatalogMissingError,
@@ -315,6 +316,7 @@ def audit_local_images(
     parallel: int = 4,
     daemon: DaemonClient | None = None,
     progress: Progress | None = None,
+    hub_client: HubClient | None = None,
 ) -> AuditReport:
     """Audit every image (or every tag matching ``filter``) in the local daemon's cache.
 
@@ -322,6 +324,7 @@ def audit_local_images(
     data so cached scans are reused only while it is unchanged (None or returning None: no
     cache). ``official`` is the official-images catalog or the cache directory holding it
     (default ``settings.cache_dir``). ``parallel`` bounds the concurrent registry lookups.
+    ``hub_client`` asks Docker Hub for Verified Publisher / Sponsored OSS badges (cached).
     """
     start = time.perf_counter()
     clock = _Clock()
@@ -353,6 +356,7 @@ def audit_local_images(
             run,
             catalog,
             what_pulling_fixes,
+            hub_client,
         )
         for row, ref in pairs
     ]
@@ -566,6 +570,7 @@ def _entry(
     run: _Run,
     catalog: OfficialCatalog | None,
     what_pulling_fixes: bool,
+    hub_client: HubClient | None = None,
 ) -> AuditEntry:
     if ref is None or fresh is None:
         return AuditEntry(
@@ -597,7 +602,7 @@ def _entry(
             notes.append(error)
         elif not what_pulling_fixes and summary is not None:
             notes.append("what pulling would fix was not computed (--what-pulling-fixes)")
-    tier = classify_publisher(ref, catalog).tier
+    tier = classify_publisher(ref, catalog, hub_client).tier
     facts = TrustFacts(
         reference=str(ref),
         publisher_tier=tier,

@@ -3,15 +3,19 @@
 :data:`FEEDS` maps the user-facing feed names to how to fetch and parse them.  A feed spec may
 carry a selector after a slash: ``osv/PyPI`` (one OSV ecosystem), ``alpine-secdb/v3.19``
 (one release), ``epss/2025-02-20`` (one day).
+
+Feed modules are imported on first use: an offline scan only needs the unit names of the
+feeds its image uses, and every ``imagetrust cves`` pays for the imports it makes.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from imagetrust.errors import UsageError
-from imagetrust.match.feeds import alpine_secdb, debian_tracker, epss, kev, nvd, osv
 from imagetrust.match.feeds.model import FeedData, FeedUnit
 
 
@@ -23,20 +27,40 @@ class FeedSpec:
     parse: Callable[[bytes, str], FeedData]
 
 
-FEEDS: dict[str, FeedSpec] = {
-    debian_tracker.FEED: FeedSpec(
-        debian_tracker.FEED, debian_tracker.DEFAULT_BASE_URL, debian_tracker.units,
-        debian_tracker.parse_bytes,
-    ),
-    alpine_secdb.FEED: FeedSpec(
-        alpine_secdb.FEED, alpine_secdb.DEFAULT_BASE_URL, alpine_secdb.units,
-        alpine_secdb.parse_bytes,
-    ),
-    osv.FEED: FeedSpec(osv.FEED, osv.DEFAULT_BASE_URL, osv.units, osv.parse_zip),
-    kev.FEED: FeedSpec(kev.FEED, kev.DEFAULT_BASE_URL, kev.units, kev.parse_bytes),
-    epss.FEED: FeedSpec(epss.FEED, epss.DEFAULT_BASE_URL, epss.units, epss.parse_bytes),
+# feed name → (module under imagetrust.match.feeds, its parse function); checked by the tests
+_MODULES: dict[str, tuple[str, str]] = {
+    "debian-tracker": ("debian_tracker", "parse_bytes"),
+    "alpine-secdb": ("alpine_secdb", "parse_bytes"),
+    "osv": ("osv", "parse_zip"),
+    "kev": ("kev", "parse_bytes"),
+    "epss": ("epss", "parse_bytes"),
 }
-FEED_NAMES: tuple[str, ...] = (*FEEDS, nvd.FEED)
+NVD_FEED = "nvd"
+FEED_NAMES: tuple[str, ...] = (*_MODULES, NVD_FEED)
+_SPECS: dict[str, FeedSpec] = {}
+
+if TYPE_CHECKING:
+    FEEDS: dict[str, FeedSpec]
+
+
+def feed_spec(name: str) -> FeedSpec:
+    """The spec of a bulk feed, importing its module on first use (KeyError: unknown name)."""
+    spec = _SPECS.get(name)
+    if spec is None:
+        module_name, parse = _MODULES[name]
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        spec = _SPECS[name] = FeedSpec(
+            module.FEED, module.DEFAULT_BASE_URL, module.units, getattr(module, parse)
+        )
+    return spec
+
+
+def __getattr__(name: str) -> object:
+    if name == "FEEDS":  # the whole registry imports every parser: only for who asks for it
+        feeds = {feed: feed_spec(feed) for feed in _MODULES}
+        globals()["FEEDS"] = feeds
+        return feeds
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def resolve_units(specs: Sequence[str], base_urls: dict[str, str] | None = None) -> list[FeedUnit]:
@@ -44,13 +68,13 @@ def resolve_units(specs: Sequence[str], base_urls: dict[str, str] | None = None)
     selectors: dict[str, list[str]] = {}
     for spec in specs:
         name, _, selector = spec.strip().partition("/")
-        if name == nvd.FEED:
+        if name == NVD_FEED:
             raise UsageError(
                 "the nvd feed is not downloaded in bulk",
                 hint="CVSS data is fetched per CVE during scans (enrich_nvd) or imported from "
                 "NVD API pages with `imagetrust db import`",
             )
-        if name not in FEEDS:
+        if name not in _MODULES:
             raise UsageError(
                 f"unknown feed {name!r}", hint=f"choose from {', '.join(FEED_NAMES)}"
             )
@@ -60,9 +84,12 @@ def resolve_units(specs: Sequence[str], base_urls: dict[str, str] | None = None)
     bases = base_urls or {}
     units: list[FeedUnit] = []
     for name, chosen in selectors.items():
-        spec_ = FEEDS[name]
+        spec_ = feed_spec(name)
         units.extend(spec_.units(bases.get(name, spec_.default_base_url), chosen))
     return units
 
 
-__all__ = ["FEEDS", "FEED_NAMES", "FeedSpec", "FeedData", "FeedUnit", "resolve_units"]
+__all__ = [
+    "FEEDS", "FEED_NAMES", "NVD_FEED", "FeedSpec", "FeedData", "FeedUnit", "feed_spec",
+    "resolve_units",
+]
