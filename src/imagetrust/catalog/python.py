@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from packageurl import PackageURL
-from packaging.metadata import parse_email
-from packaging.utils import canonicalize_name
 
 from imagetrust.catalog.model import CatalogSkip, Location, OSInfo, Package
 from imagetrust.image.files import FileEntry, FileRequest, FileTree
@@ -51,6 +49,11 @@ class PythonCataloger:
         data = files.read(entry.path)
         if data is None:
             return CatalogSkip(self.name, entry.path, "metadata file content not available")
+        # Imported on first use: packaging compiles many regexes (~85 ms), which images without
+        # Python packages should not pay at start-up.
+        from packaging.metadata import parse_email
+        from packaging.utils import canonicalize_name
+
         try:
             raw, _unparsed = parse_email(data)
         except (ValueError, UnicodeDecodeError) as exc:
