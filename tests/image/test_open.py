@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from imagetrust.errors import ManifestError
-from imagetrust.image import mediatypes as mt
 from imagetrust.image.manifest import Index, Manifest, parse_config, parse_manifest
 from imagetrust.image.model import Platform, RawManifest
 from imagetrust.image.open import open_image
+from imagetrust.oci import mediatypes as mt
 from imagetrust.source.oci_layout import OciLayoutSource
 from tests.support.synthetic import (
     OCI_MANIFEST,

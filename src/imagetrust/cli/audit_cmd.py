@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from types import TracebackType
 
@@ -136,7 +137,10 @@ def audit_command(
     from imagetrust.assess.hub import HubClient
 
     hub = HubClient.from_settings(settings)
-    if quiet or not sys.stderr.isatty():
+    bars: AbstractContextManager[_Bars | None] = (
+        nullcontext() if quiet or not sys.stderr.isatty() else _Bars()
+    )
+    with bars as progress:
         report = audit_local_images(
             settings,
             filter=pattern,
@@ -145,19 +149,8 @@ def audit_command(
             scan_key=scan_key,
             parallel=parallel,
             hub_client=hub,
+            progress=progress,
         )
-    else:
-        with _Bars() as bars:
-            report = audit_local_images(
-                settings,
-                filter=pattern,
-                what_pulling_fixes=what_pulling_fixes,
-                scan=scan,
-                scan_key=scan_key,
-                parallel=parallel,
-                hub_client=hub,
-                progress=bars,
-            )
     if output_format == "json":
         write_output(json.dumps(audit_json(report), indent=2), output)
     elif output is not None:

@@ -25,7 +25,6 @@ from imagetrust.cli.options import (
 )
 from imagetrust.config import Settings, load_settings
 from imagetrust.errors import GateFailed, ImagetrustError
-from imagetrust.image.model import Platform
 from imagetrust.policy.check import check_image
 from imagetrust.policy.verdict import Level
 from imagetrust.report.check import check_json, check_markdown, render_check
@@ -91,7 +90,6 @@ def _check(
         official=official if official is not None else settings.cache_dir,
         scan=scan,
         tag=tag,
-        platform=Platform.parse(platform) if platform else None,
     )
     if output_format == "json":
         write_output(json.dumps(check_json(result), indent=2), output)

@@ -17,7 +17,6 @@ from imagetrust.cli.main import cli
 from imagetrust.cli.options import image_options, source_option
 from imagetrust.config import Settings, load_settings
 from imagetrust.errors import GateFailed, UsageError
-from imagetrust.image.model import Platform
 from imagetrust.match.db import resolve_db_path
 from imagetrust.match.filters import FindingFilter, apply_filter, parse_list, parse_severities
 from imagetrust.match.model import Finding, ScanResult, ScanSubject
@@ -251,8 +250,6 @@ def cves_command(
         quiet=quiet,
         source_mode=source_mode,
     )
-    if platform:
-        settings = settings.with_overrides(platform=Platform.parse(platform))
     db_path = resolve_db_path(db, settings.cache_dir)
     loaded = load_image_catalog(image, settings, base=only_base or ignore_base)
     if loaded.note:

@@ -11,7 +11,6 @@ from imagetrust.api import inspect
 from imagetrust.cli.main import cli
 from imagetrust.cli.options import format_option, image_options, source_option
 from imagetrust.config import load_settings
-from imagetrust.image.model import Platform
 from imagetrust.report.inspect import inspect_json, render_inspect
 
 
@@ -38,12 +37,7 @@ def inspect_command(
         insecure_registries=insecure_registries,
         platform=platform,
     )
-    inspection = inspect(
-        image,
-        settings=settings,
-        platform=Platform.parse(platform) if platform else None,
-        source_mode=source_mode,
-    )
+    inspection = inspect(image, settings=settings, source_mode=source_mode)
     result = inspection.image
     if inspection.note:
         click.echo(f"note: {inspection.note}", err=True)

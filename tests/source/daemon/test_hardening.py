@@ -19,8 +19,8 @@ from typing import BinaryIO
 import pytest
 
 from imagetrust.errors import IntegrityError, SourceError
-from imagetrust.image import mediatypes as mt
 from imagetrust.image.model import Descriptor
+from imagetrust.oci import mediatypes as mt
 from imagetrust.source.daemon import DaemonClient, DaemonSource
 from imagetrust.source.daemon import client as client_module
 from imagetrust.source.daemon.discovery import parse_docker_host

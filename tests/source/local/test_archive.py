@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from imagetrust.errors import ArchiveError, IntegrityError, ManifestError
-from imagetrust.image import mediatypes as mt
 from imagetrust.image.files import FileRequest
 from imagetrust.image.open import open_image
 from imagetrust.image.reader import read_files
+from imagetrust.oci import mediatypes as mt
 from imagetrust.source.archive import DockerArchiveSource
 from imagetrust.source.interface import ImageSource
 from tests.support.synthetic import (

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from imagetrust.errors import IntegrityError, ManifestError, RateLimitError, RegistryError
-from imagetrust.image import mediatypes as mt
 from imagetrust.image.model import Descriptor
+from imagetrust.oci import mediatypes as mt
 from imagetrust.reference.parse import parse_reference
 from imagetrust.source.registry import RetryPolicy
 from tests.source.registry.conftest import MakeClient

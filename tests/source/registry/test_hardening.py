@@ -22,8 +22,8 @@ from imagetrust.errors import (
     RegistryError,
     UsageError,
 )
-from imagetrust.image import mediatypes as mt
 from imagetrust.image.model import Descriptor
+from imagetrust.oci import mediatypes as mt
 from imagetrust.reference.parse import parse_reference
 from imagetrust.source.registry import client as client_module
 from imagetrust.source.registry.auth import MAX_TOKEN_RESPONSE

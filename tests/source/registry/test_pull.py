@@ -9,8 +9,8 @@ import subprocess
 import pytest
 
 from imagetrust.errors import NotFoundError
-from imagetrust.image import mediatypes as mt
 from imagetrust.image.model import Descriptor, Platform
+from imagetrust.oci import mediatypes as mt
 from imagetrust.reference.parse import parse_reference
 from imagetrust.source.interface import ImageSource
 from imagetrust.source.registry import RegistrySource
