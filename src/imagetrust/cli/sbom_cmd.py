@@ -9,7 +9,6 @@ import click
 from imagetrust.cli.main import cli
 from imagetrust.cli.options import format_option, image_options, source_option
 from imagetrust.config import load_settings
-from imagetrust.image.model import Platform
 
 # The pipeline and the writers (rich, spdx-tools) are imported inside the
 # command, and only the writer asked for: they cost more start-up time than a scan of a small
@@ -45,10 +44,11 @@ def sbom_command(
         registry_mirrors=registry_mirrors,
         insecure_registries=insecure_registries,
         platform=platform,
+        source_mode=source_mode,
     )
-    scanned = catalog(
-        image, settings=settings, platform=Platform.parse(platform) if platform else None
-    )
+    scanned = catalog(image, settings=settings)
+    if scanned.note:
+        click.echo(f"note: {scanned.note}", err=True)
     name, digest = scanned.image.reference, scanned.image.digest
     if output_format == "table" and output is None:
         from rich.console import Console

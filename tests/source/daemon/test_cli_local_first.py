@@ -85,3 +85,17 @@ def test_docker_daemon_transport_and_local_only_image(world: DaemonWorld) -> Non
     assert result.returncode == 0, result.stderr
     names = {p["name"] for p in json.loads(result.stdout)["packages"]}
     assert "jq" in names  # the app layer's apt-installed package
+
+
+def test_sbom_honours_source_and_says_which_copy_it_read(world: DaemonWorld) -> None:
+    mirror = f"docker.io=http://{world.host}"
+    local = run(world, "sbom", "--format", "json", "--registry-mirror", mirror, "debian:12")
+    assert local.returncode == 0, local.stderr
+    assert "local image" in local.stderr
+    remote = run(
+        world, "sbom", "--format", "json", "--source", "registry", "--registry-mirror", mirror,
+        "debian:12",
+    )
+    assert remote.returncode == 0, remote.stderr
+    assert "local image" not in remote.stderr
+    assert json.loads(remote.stdout)["packages"]
