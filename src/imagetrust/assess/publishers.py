@@ -238,6 +238,16 @@ def _from_data(publisher: Publisher, ref: ImageReference) -> PublisherInfo:
     )
 
 
+_HUB_BADGES: dict[str, tuple[Tier, str]] = {
+    "verified_publisher": (
+        "verified-publisher",
+        "Docker vetted who publishes in the {namespace!r} namespace",
+    ),
+    "open_source": ("sponsored-oss", "Docker sponsors this open-source project's namespace"),
+}
+"""Docker Hub badges that establish a publisher: badge → (tier, why, with ``{namespace}``)."""
+
+
 def _hub_namespace(ref: ImageReference, hub: HubClient | None) -> PublisherInfo:
     namespace = ref.repository.split("/", 1)[0]
     community = (
@@ -251,20 +261,12 @@ def _hub_namespace(ref: ImageReference, hub: HubClient | None) -> PublisherInfo:
             evidence="reference-namespace",
         )
     badge = hub.badge(ref.repository)
-    if badge.badge == "verified_publisher":
+    established = _HUB_BADGES.get(badge.badge)
+    if established is not None:
+        tier, why = established
         return PublisherInfo(
-            tier="verified-publisher",
-            reason=f"{badge.detail}: Docker vetted who publishes in the {namespace!r} namespace",
-            evidence="docker-hub-api",
-            publisher_id=f"docker-hub:{namespace}",
-            publisher_name=badge.publisher or namespace,
-            confirmed=True,
-            docs_url="https://docs.docker.com/docker-hub/image-library/trusted-content/",
-        )
-    if badge.badge == "open_source":
-        return PublisherInfo(
-            tier="sponsored-oss",
-            reason=f"{badge.detail}: Docker sponsors this open-source project's namespace",
+            tier=tier,
+            reason=f"{badge.detail}: {why.format(namespace=namespace)}",
             evidence="docker-hub-api",
             publisher_id=f"docker-hub:{namespace}",
             publisher_name=badge.publisher or namespace,
