@@ -76,13 +76,18 @@ def merge_matches(matches: Sequence[Match], db: VulnDB) -> list[Finding]:
             if record.summary and adv_id not in summaries:
                 summaries[adv_id] = record.summary
 
-    per_package: dict[int, list[Match]] = defaultdict(list)  # Package is unhashable: by identity
+    per_package: dict[int, list[Match]] = {}  # Package is unhashable: by identity
     for match in matches:
-        per_package[id(match.package)].append(match)
+        bucket = per_package.get(id(match.package))
+        if bucket is None:
+            per_package[id(match.package)] = [match]
+        else:
+            bucket.append(match)
 
-    grouped: list[tuple[set[str], list[Match]]] = []
+    grouped: list[tuple[tuple[str, ...], list[Match]]] = []
+    sorted_ids: dict[str, tuple[str, ...]] = {}  # advisory → it and its aliases, sorted
     for pkg_matches in per_package.values():
-        grouped.extend(_group(pkg_matches, aliases))
+        grouped.extend(_group(pkg_matches, aliases, sorted_ids))
 
     all_ids = {i for ids, _ in grouped for i in ids}
     severities = db.severities(all_ids)
@@ -95,48 +100,33 @@ def merge_matches(matches: Sequence[Match], db: VulnDB) -> list[Finding]:
     shared: dict[tuple[tuple[str, ...], str, str | None], _Shared] = {}
     for ids, group in grouped:
         if len(group) == 1:
-            ordered = group
-            only = group[0]
-            fixed = (only.fixed_version or None) if only.fix_state == FIXED else None
-            distro_rating = only.distro_rating or None
-        else:
-            primary = _preferred(ids)
-            ordered = sorted(group, key=lambda m: (m.advisory_id != primary, m.advisory_id))
-            fixed = _highest_fix(ordered)
-            distro_rating = _max_rating(m.distro_rating for m in ordered)
-        first = ordered[0]
-        ids_key = tuple(sorted(ids))
-        memo_key = (ids_key, first.ecosystem, distro_rating)
-        facts = shared.get(memo_key)
-        if facts is None:
-            facts = shared[memo_key] = _shared_facts(
-                ids_key, first.ecosystem, distro_rating, severities, cves, kev, epss
-            )
-        if len(ordered) == 1:
+            first = group[0]
+            fixed = (first.fixed_version or None) if first.fix_state == FIXED else None
+            distro_rating = first.distro_rating or None
             summary = summaries.get(first.advisory_id)
             distro_status, note = first.distro_status or None, first.note or None
         else:
+            primary = _preferred(ids)
+            ordered = sorted(group, key=lambda m: (m.advisory_id != primary, m.advisory_id))
+            first = ordered[0]
+            fixed = _highest_fix(ordered)
+            distro_rating = _max_rating(m.distro_rating for m in ordered)
             summary = next((summaries[m.advisory_id] for m in ordered
                             if m.advisory_id in summaries), None)
             distro_status = next((m.distro_status for m in ordered if m.distro_status), None)
             note = next((m.note for m in ordered if m.note), None)
+        memo_key = (ids, first.ecosystem, distro_rating)
+        facts = shared.get(memo_key)
+        if facts is None:
+            facts = shared[memo_key] = _shared_facts(
+                ids, first.ecosystem, distro_rating, severities, cves, kev, epss
+            )
+        rated = facts.rated
         findings.append(
-            Finding(
-                id=facts.primary,
-                aliases=facts.aliases,
-                package=first.package,
-                fix_state=FIXED if fixed else first.fix_state,
-                fixed_version=fixed,
-                distro_status=distro_status,
-                severity=facts.rated.severity,
-                severity_source=facts.rated.source,
-                cvss=facts.rated.cvss,
-                kev=facts.kev,
-                epss=facts.epss,
-                source=first.source,
-                ecosystem=first.ecosystem,
-                summary=summary,
-                note=note,
+            Finding(  # positional, in field order: a scan builds thousands
+                facts.primary, facts.aliases, first.package, FIXED if fixed else first.fix_state,
+                fixed, distro_status, rated.severity, rated.source, rated.cvss, facts.kev,
+                facts.epss, first.source, first.ecosystem, summary, note,
             )
         )
     rank = _RANK
@@ -186,10 +176,18 @@ def _max_rating(ratings: Iterable[str | None]) -> str | None:
 
 
 def _group(
-    matches: Sequence[Match], aliases: dict[str, set[str]]
-) -> list[tuple[set[str], list[Match]]]:
-    if len(matches) == 1 and not aliases.get(matches[0].advisory_id):
-        return [({matches[0].advisory_id}, list(matches))]  # the common case, no union-find
+    matches: Sequence[Match], aliases: dict[str, set[str]], sorted_ids: dict[str, tuple[str, ...]]
+) -> list[tuple[tuple[str, ...], list[Match]]]:
+    """One package's matches → (sorted ids, matches) per finding; ``sorted_ids`` memoises the
+    common single-match case across packages."""
+    if len(matches) == 1:  # the common case: the advisory and all its aliases, no union-find
+        only = matches[0]
+        ids = sorted_ids.get(only.advisory_id)
+        if ids is None:
+            ids = sorted_ids[only.advisory_id] = tuple(
+                sorted({only.advisory_id, *aliases.get(only.advisory_id, ())})
+            )
+        return [(ids, [only])]
     groups = _Groups()
     multi: list[Match] = []
     # identity, not equality: Match holds an unhashable Package
@@ -211,11 +209,11 @@ def _group(
         if any(match is m for m in multi):
             continue
         by_root[groups.find(match.advisory_id)].append(match)
-    result = [(members[root], found) for root, found in by_root.items()]
+    result = [(tuple(sorted(members[root])), found) for root, found in by_root.items()]
     known = {i for ids, _ in result for i in ids}
     for match in multi:
         cves = {a for a in aliases[match.advisory_id] if a.startswith("CVE-")}
         if cves <= known:
             continue  # each CVE it names is already a finding of this package
-        result.append(({match.advisory_id, *aliases[match.advisory_id]}, [match]))
+        result.append((tuple(sorted({match.advisory_id, *aliases[match.advisory_id]})), [match]))
     return result

@@ -6,6 +6,7 @@ Both sides must agree exactly, or lookups silently miss: keep every spelling rul
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _PEP503 = re.compile(r"[-_.]+")
 
@@ -44,5 +45,11 @@ def alpine_ecosystem(release: str) -> str:
 def normalize_name(ecosystem: str, name: str) -> str:
     """PyPI names are compared PEP 503-normalised; every other ecosystem keeps its spelling."""
     if ecosystem == "pypi":
-        return _PEP503.sub("-", name).lower()
+        return _pep503(name)
     return name
+
+
+@lru_cache(maxsize=65536)
+def _pep503(name: str) -> str:
+    """Cached: a scan normalises each name on the way into SQL and again to find its rows."""
+    return _PEP503.sub("-", name).lower()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from imagetrust.match.db.store import Severity
 from imagetrust.match.model import Cvss
@@ -37,6 +38,7 @@ def normalize_rating(word: str | None) -> str | None:
     return _WORDS.get(word.strip().lower().rstrip("*"))
 
 
+@lru_cache(maxsize=256)
 def debian_rating(urgency: str | None) -> str | None:
     """Tracker urgency → severity: ``low**`` → low, ``unimportant`` → negligible; ``not yet
     assigned`` and ``end-of-life`` are no rating."""

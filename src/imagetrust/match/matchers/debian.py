@@ -90,18 +90,12 @@ class DebianMatcher:
             if verdict is None or verdict.state is None:
                 continue
             found.append(
-                Match(
-                    package=package,
-                    advisory_id=row.advisory_id,
-                    source=row.source,
-                    ecosystem=ecosystem,
-                    fix_state=verdict.state,
-                    fixed_version=verdict.fixed_version,
-                    distro_status=verdict.distro_status,
-                    distro_rating=debian_rating(row.urgency),
-                    note=f"no-dsa: {row.nodsa}" if row.nodsa else None,
-                )
+                Match(package, row.advisory_id, row.source, ecosystem, verdict.state,
+                      verdict.fixed_version, verdict.distro_status, debian_rating(row.urgency),
+                      f"no-dsa: {row.nodsa}" if row.nodsa else None)
             )
+        if not found and not problems:
+            return NOTHING
         return MatchOutcome(tuple(found), tuple(problems))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from imagetrust import versions
 from imagetrust.catalog.model import Package
@@ -25,8 +26,7 @@ def match_osv_rows(
     installed version makes it a match, and the lowest fix above it is reported."""
     if not rows:
         return NOTHING
-    eco_cmp, sem_cmp = comparators(ecosystem)
-    scheme = ECOSYSTEM_SCHEMES[ecosystem.split(":")[0]]
+    eco_cmp, sem_cmp, scheme = _ordering(ecosystem)
     best: dict[str, tuple[Affected, RangeVerdict]] = {}
     problems: list[str] = []
     for row in rows:
@@ -40,6 +40,8 @@ def match_osv_rows(
         seen = best.get(row.advisory_id)
         if seen is None or _better_fix(verdict, seen[1], eco_cmp):
             best[row.advisory_id] = (row, verdict)
+    if not best and not problems:
+        return NOTHING
     found = tuple(
         Match(
             package=package,
@@ -53,6 +55,14 @@ def match_osv_rows(
         for advisory, (row, verdict) in best.items()
     )
     return MatchOutcome(found, tuple(problems))
+
+
+@lru_cache(maxsize=256)
+def _ordering(ecosystem: str) -> tuple[Compare, Compare, str]:
+    """The comparators and version scheme of a database ecosystem, worked out once, not per
+    package."""
+    eco_cmp, sem_cmp = comparators(ecosystem)
+    return eco_cmp, sem_cmp, ECOSYSTEM_SCHEMES[ecosystem.split(":")[0]]
 
 
 def _better_fix(new: RangeVerdict, old: RangeVerdict, cmp: Compare) -> bool:

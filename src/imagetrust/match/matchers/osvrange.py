@@ -9,8 +9,8 @@ and ``limit`` do not).  ECOSYSTEM ranges use the ecosystem's own ordering, SEMVE
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import cmp_to_key, lru_cache
+from typing import NamedTuple
 
 from imagetrust import versions
 from imagetrust.match.db.store import AffectedRange, RangeEvent
@@ -50,11 +50,15 @@ def comparators(ecosystem: str) -> tuple[Compare, Compare]:
     return eco_cmp, sem_cmp
 
 
-@dataclass(frozen=True, slots=True)
-class RangeVerdict:
+class RangeVerdict(NamedTuple):
+    """One per package and advisory row: a NamedTuple, cheaper to build than a dataclass."""
+
     affected: bool
     fixed_version: str | None
     """The first fix above the installed version, when one is published."""
+
+
+_UNAFFECTED = RangeVerdict(False, None)
 
 
 _ORDER = {"introduced": 0, "last_affected": 1, "fixed": 2, "limit": 3}
@@ -75,38 +79,58 @@ def _sorted_events(events: tuple[RangeEvent, ...], cmp: Compare) -> tuple[RangeE
     return tuple(sorted(events, key=cmp_to_key(order)))
 
 
+class _Prepared(NamedTuple):
+    ordered: tuple[RangeEvent, ...]
+    """Every event but ``limit``, in version order."""
+    limits: tuple[str, ...]
+    fixes: tuple[str, ...]
+
+
+@lru_cache(maxsize=16384)
+def _prepared(events: tuple[RangeEvent, ...], cmp: Compare) -> _Prepared:
+    """A range split and sorted once per distinct range, not once per package it is checked on."""
+    return _Prepared(
+        _sorted_events(tuple(e for e in events if e.kind != "limit"), cmp),
+        tuple(e.version for e in events if e.kind == "limit"),
+        tuple(e.version for e in events if e.kind == "fixed"),
+    )
+
+
 def in_range(version: str, events: Sequence[RangeEvent], cmp: Compare) -> RangeVerdict:
     """Evaluate one range; raises :class:`versions.InvalidVersion` on unorderable versions."""
+    prepared = _prepared(events if isinstance(events, tuple) else tuple(events), cmp)
     affected = False
-    limits = [e.version for e in events if e.kind == "limit"]
-    for event in _sorted_events(tuple(e for e in events if e.kind != "limit"), cmp):
-        if event.kind == "introduced":
+    for event in prepared.ordered:
+        kind = event.kind
+        if kind == "introduced":
             if event.version == "0" or cmp(version, event.version) >= 0:
                 affected = True
             else:
                 break
-        elif event.kind == "fixed":
+        elif kind == "fixed":
             if cmp(version, event.version) >= 0:
                 affected = False
             else:
                 break
-        elif event.kind == "last_affected":
+        elif kind == "last_affected":
             if cmp(version, event.version) > 0:
                 affected = False
             else:
                 break
-    if affected and any(cmp(version, limit) >= 0 for limit in limits):
-        affected = False
-    return RangeVerdict(affected, _next_fix(version, events, cmp) if affected else None)
+    if not affected or any(cmp(version, limit) >= 0 for limit in prepared.limits):
+        return _UNAFFECTED
+    return RangeVerdict(True, _lowest_fix_above(version, prepared.fixes, cmp))
 
 
 def _next_fix(version: str, events: Sequence[RangeEvent], cmp: Compare) -> str | None:
+    return _lowest_fix_above(version, [e.version for e in events if e.kind == "fixed"], cmp)
+
+
+def _lowest_fix_above(version: str, fixes: Sequence[str], cmp: Compare) -> str | None:
     best: str | None = None
-    for event in events:
-        if event.kind == "fixed" and cmp(event.version, version) > 0 and (
-            best is None or cmp(event.version, best) < 0
-        ):
-            best = event.version
+    for fix in fixes:
+        if cmp(fix, version) > 0 and (best is None or cmp(fix, best) < 0):
+            best = fix
     return best
 
 
@@ -139,7 +163,7 @@ def evaluate(
             if fix:
                 fixes.append(fix)
     if not affected:
-        return RangeVerdict(False, None)
+        return _UNAFFECTED
     lowest: str | None = None
     for fix in fixes:
         if lowest is None or eco_cmp(fix, lowest) < 0:
@@ -148,7 +172,8 @@ def evaluate(
 
 
 def _is_listed(version: str, listed: Sequence[str], cmp: Compare, scheme: str | None) -> bool:
-    keys = _listed_keys(scheme, tuple(listed)) if scheme else None
+    as_tuple = listed if isinstance(listed, tuple) else tuple(listed)
+    keys = _listed_keys(scheme, as_tuple) if scheme else None
     if scheme is None or keys is None:
         return any(cmp(version, v) == 0 for v in listed)
     return versions.key(scheme, version) in keys
