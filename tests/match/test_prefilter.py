@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -135,6 +136,21 @@ def test_sql_filter_drops_rows_and_keeps_the_right_ones(db: VulnDB) -> None:
     assert fixed == {}
     unknown = db.affected_after(eco, {"sope": None})  # no key: nothing dropped by version
     assert [r.advisory_id for r in unknown["sope"]] == ["CVE-2025-53603"]
+
+
+def test_debian_filter_is_answered_from_the_partial_index(db: VulnDB) -> None:
+    """The query keeps the partial index's terms verbatim; reworded, SQLite would silently fall
+    back to reading every row of every package from the table."""
+    from imagetrust.match.db.store import AFFECTED_AFTER_SQL
+
+    conn = sqlite3.connect(db.path)
+    try:
+        plan = conn.execute(
+            f"EXPLAIN QUERY PLAN {AFFECTED_AFTER_SQL}", ("debian:bookworm", '{"sope": null}')
+        ).fetchall()
+    finally:
+        conn.close()
+    assert any("INDEX affected_open" in str(step) for step in plan), plan
 
 
 def test_listed_versions_by_key_equal_comparison(db: VulnDB) -> None:

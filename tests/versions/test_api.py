@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from imagetrust.errors import ImagetrustError, UsageError
-from imagetrust.versions import SCHEMES, InvalidVersion, compare, is_valid, key
+from imagetrust.versions import SCHEMES, InvalidVersion, comparator, compare, is_valid, key
 
 
 def test_every_purl_type_is_served() -> None:
@@ -15,9 +15,19 @@ def test_every_purl_type_is_served() -> None:
 
 def test_unknown_scheme_is_a_usage_error() -> None:
     for call in (lambda: compare("conan", "1", "2"), lambda: is_valid("conan", "1"),
-                 lambda: key("conan", "1")):
+                 lambda: key("conan", "1"), lambda: comparator("conan")):
         with pytest.raises(UsageError, match="unknown version scheme 'conan'"):
             call()
+
+
+def test_comparator_orders_as_compare() -> None:
+    """Pairs whose order differs between schemes: a comparator for the wrong scheme would fail."""
+    pairs = {"deb": ("1.0~rc1", "1.0"), "pypi": ("1.0rc1", "1.0"), "npm": ("1.0.0-rc.1", "1.0.0"),
+             "maven": ("1.0-alpha", "1.0"), "gem": ("1.0.a", "1.0"), "apk": ("1.0_rc1", "1.0")}
+    for scheme, (low, high) in pairs.items():
+        ordered = comparator(scheme)
+        assert ordered(low, high) == compare(scheme, low, high) == -1
+        assert ordered(high, low) == 1 and ordered(high, high) == 0
 
 
 def test_invalid_version_is_a_value_error_and_an_imagetrust_error() -> None:

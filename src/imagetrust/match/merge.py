@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from imagetrust.match.db.store import EpssScore, KevEntry, Severity, VulnDB
 from imagetrust.match.model import FIXED, SEVERITIES, Finding, Match
@@ -137,8 +137,7 @@ def merge_matches(matches: Sequence[Match], db: VulnDB) -> list[Finding]:
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 
-@dataclass(frozen=True, slots=True)
-class _Shared:
+class _Shared(NamedTuple):
     """What a finding takes from its id set alone, whichever package it is in."""
 
     primary: str

@@ -6,6 +6,7 @@ Both sides must agree exactly, or lookups silently miss: keep every spelling rul
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 _PEP503 = re.compile(r"[-_.]+")
@@ -47,6 +48,12 @@ def normalize_name(ecosystem: str, name: str) -> str:
     if ecosystem == "pypi":
         return _pep503(name)
     return name
+
+
+def normalizer(ecosystem: str) -> Callable[[str], str] | None:
+    """:func:`normalize_name` for one ecosystem, or None where names keep their spelling: lets a
+    scan skip a call per package."""
+    return _pep503 if ecosystem == "pypi" else None
 
 
 @lru_cache(maxsize=65536)

@@ -28,7 +28,7 @@ from imagetrust.match.matchers import Matcher, default_matchers
 from imagetrust.match.matchers.base import RowFetcher, ecosystem_by_type
 from imagetrust.match.merge import merge_matches
 from imagetrust.match.model import FeedAge, Finding, Match, ScanResult, ScanSubject
-from imagetrust.match.names import normalize_name
+from imagetrust.match.names import normalizer
 
 if TYPE_CHECKING:
     from imagetrust.match.db.update import ProgressCallback
@@ -247,20 +247,23 @@ def _match_groups(
     problems: list[str] = []
     for (index, eco), packages in groups.items():
         matcher = chosen[index]
-        names = [(pkg, matcher.lookup_name(pkg)) for pkg in packages]
+        lookup, spell = matcher.lookup_name, normalizer(eco)
+        keyed = [(pkg, lookup(pkg) if spell is None else spell(lookup(pkg))) for pkg in packages]
         if isinstance(matcher, RowFetcher):
             rows = matcher.fetch_rows(db, eco, packages)
         else:
-            rows = db.affected(eco, {name for _, name in names})
+            rows = db.affected(eco, {key for _, key in keyed})
         if not rows:
             continue
-        for pkg, name in names:
-            found = rows.get(normalize_name(eco, name))
-            if not found:
-                continue
-            outcome = matcher.match(pkg, eco, found)
-            matches.extend(outcome.matches)
-            problems.extend(outcome.problems)
+        match, get = matcher.match, rows.get  # bound once: this loop runs per package
+        for pkg, key in keyed:
+            found = get(key)
+            if found:
+                matched, judged = match(pkg, eco, found)
+                if matched:
+                    matches.extend(matched)
+                if judged:
+                    problems.extend(judged)
     return matches, problems
 
 

@@ -21,7 +21,7 @@ from imagetrust.errors import UsageError
 from imagetrust.versions import apk, dpkg, gem, golang, maven, pep440, rpm, semver
 from imagetrust.versions.base import InvalidVersion
 
-__all__ = ["SCHEMES", "InvalidVersion", "compare", "is_valid", "key"]
+__all__ = ["SCHEMES", "InvalidVersion", "compare", "comparator", "is_valid", "key"]
 
 _COMPARE: dict[str, Callable[[str, str], int]] = {
     "deb": dpkg.compare,
@@ -72,6 +72,15 @@ def compare(scheme: str, a: str, b: str) -> int:
     except KeyError:
         raise _unknown(scheme) from None
     return function(a, b)
+
+
+def comparator(scheme: str) -> Callable[[str, str], int]:
+    """The scheme's own ``compare(a, b)``, for callers comparing thousands of pairs of one
+    scheme (one call less per comparison than :func:`compare`)."""
+    try:
+        return _COMPARE[scheme]
+    except KeyError:
+        raise _unknown(scheme) from None
 
 
 def is_valid(scheme: str, version: str) -> bool:

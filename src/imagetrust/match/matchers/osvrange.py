@@ -36,17 +36,10 @@ _SEMVER_SCHEMES = {"go": "golang", "crates.io": "cargo"}
 def comparators(ecosystem: str) -> tuple[Compare, Compare]:
     """``(ECOSYSTEM compare, SEMVER compare)`` for a database ecosystem such as ``pypi``.
 
-    Cached, so the closures are the same objects every time: they key the sorted-events cache."""
+    Cached, so they are the same objects every time: they key the sorted-events cache."""
     family = ecosystem.split(":")[0]
-    eco = ECOSYSTEM_SCHEMES[family]
-    sem = _SEMVER_SCHEMES.get(family, "npm")
-
-    def eco_cmp(a: str, b: str) -> int:
-        return versions.compare(eco, a, b)
-
-    def sem_cmp(a: str, b: str) -> int:
-        return versions.compare(sem, a, b)
-
+    eco_cmp = versions.comparator(ECOSYSTEM_SCHEMES[family])
+    sem_cmp = versions.comparator(_SEMVER_SCHEMES.get(family, "npm"))
     return eco_cmp, sem_cmp
 
 
