@@ -106,6 +106,32 @@ def test_nvd_redirect_to_plain_http_elsewhere_keeps_the_api_key_home(tmp_path: P
         enrich_nvd(tmp_path / "v.sqlite", ["CVE-2024-0001"], base_url="http://0.0.0.0:9/api")
 
 
+def test_nvd_api_key_is_not_sent_to_another_origin_on_redirect(tmp_path: Path) -> None:
+    """httpx drops ``Authorization`` on a cross-origin redirect but forwards custom headers: the
+    NVD ``apiKey`` must stay with the origin it was configured for (same host, other port is
+    another origin), and still travel on a same-origin redirect."""
+    empty = b'{"format": "NVD_CVE", "vulnerabilities": []}'
+    with (
+        serve({"/cve": lambda h: reply(h, 200, empty)}) as elsewhere,
+        serve({"/api": redirect(f"{elsewhere.url}/cve"), "/moved": redirect("/v2"),
+               "/v2": lambda h: reply(h, 200, empty)}) as nvd,
+    ):
+        enrich_nvd(tmp_path / "v.sqlite", ["CVE-2024-0001"], base_url=f"{nvd.url}/api",
+                   api_key="k3y")
+        enrich_nvd(tmp_path / "w.sqlite", ["CVE-2024-0002"], base_url=f"{nvd.url}/moved",
+                   api_key="k3y")
+        sent = {path.split("?")[0]: headers for _, path, headers in nvd.requests}
+    assert sent["/api"].get("apikey") == "k3y"
+    assert elsewhere.paths == ["/cve"]
+    assert "apikey" not in elsewhere.requests[0][2]
+    assert sent["/moved"].get("apikey") == sent["/v2"].get("apikey") == "k3y"
+    with serve({"/loop": redirect("/loop")}) as looping:
+        with pytest.raises(FeedError, match="more than 5 redirects for CVE-2024-0003"):
+            enrich_nvd(tmp_path / "x.sqlite", ["CVE-2024-0003"], base_url=f"{looping.url}/loop")
+        assert len(looping.requests) == 6
+    assert not (tmp_path / "x.sqlite").exists()
+
+
 # -- C7: credentials in feed URLs are used, never stored or shown --------------------------------
 
 

@@ -128,6 +128,9 @@ def enrich_nvd(
     )
 
 
+MAX_REDIRECTS = 5
+
+
 def _get(
     http: httpx.Client,
     url: str,
@@ -136,22 +139,46 @@ def _get(
     auth: httpx.BasicAuth | None,
     shown: str,
 ) -> bytes | None:
-    """One CVE's API answer, read up to :data:`MAX_CVE_RESPONSE`; None when NVD has no record."""
+    """One CVE's API answer, read up to :data:`MAX_CVE_RESPONSE`; None when NVD has no record.
+
+    Redirects are followed here, not by httpx: httpx forwards custom headers to whatever origin a
+    redirect names, and the ``apiKey`` header (like basic auth) belongs to the configured one."""
     try:
-        with http.stream(
-            "GET", url, params={"cveId": cve_id}, headers=headers, auth=auth
-        ) as response:
-            if response.status_code in (403, 429):
-                raise RateLimitError(
-                    f"NVD refused {cve_id} with HTTP {response.status_code} (rate limit)",
-                    hint="set NVD_API_KEY for a higher limit, or retry later",
-                )
-            if response.status_code == 404:
-                return None
-            if response.status_code != 200:
-                raise feed_error(nvd.FEED, f"{cve_id}: HTTP {response.status_code} from {shown}")
-            return read_body(response, MAX_CVE_RESPONSE, nvd.FEED, shown)
+        request = http.build_request("GET", url, params={"cveId": cve_id}, headers=headers)
+        origin = request.url
+        for _ in range(MAX_REDIRECTS + 1):
+            home = _same_origin(request.url, origin)
+            response = http.send(request, auth=auth if home else None, stream=True,
+                                 follow_redirects=False)
+            try:
+                if response.next_request is not None:
+                    request = response.next_request
+                    if not _same_origin(request.url, origin):
+                        request.headers.pop("apiKey", None)
+                        request.headers.pop("Authorization", None)
+                    continue
+                return _answer(response, cve_id, shown)
+            finally:
+                response.close()
+        raise feed_error(nvd.FEED, f"{shown}: more than {MAX_REDIRECTS} redirects for {cve_id}")
     except UsageError as error:  # the guard refused a redirect hop
         raise feed_error(nvd.FEED, f"{shown} redirected: {error.message}") from None
     except httpx.HTTPError as error:
         raise feed_error(nvd.FEED, f"request for {cve_id} failed ({error})") from error
+
+
+def _same_origin(url: httpx.URL, origin: httpx.URL) -> bool:
+    return (url.scheme, url.host, url.port) == (origin.scheme, origin.host, origin.port)
+
+
+def _answer(response: httpx.Response, cve_id: str, shown: str) -> bytes | None:
+    if response.status_code in (403, 429):
+        raise RateLimitError(
+            f"NVD refused {cve_id} with HTTP {response.status_code} (rate limit)",
+            hint="set NVD_API_KEY for a higher limit, or retry later",
+        )
+    if response.status_code == 404:
+        return None
+    if response.status_code != 200:
+        raise feed_error(nvd.FEED, f"{cve_id}: HTTP {response.status_code} from {shown}")
+    return read_body(response, MAX_CVE_RESPONSE, nvd.FEED, shown)
