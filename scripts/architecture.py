@@ -30,6 +30,7 @@ SHARED = [
     ("errors.py", "the one error root; the CLI catches it in one place"),
     ("jsonutil.py", "JSON parsing that never escapes as a traceback, whatever the input"),
     ("atomic.py", "atomic file writes for caches, catalogs and reports"),
+    ("tarwalk.py", "the bounded tar header walker layers and archives are read with"),
     ("config.py", "settings: flags, then environment, then the config file"),
     ("api.py", "the library API the CLI is a shell over"),
     ("cli", "the command line"),

@@ -27,10 +27,10 @@ from imagetrust.image.manifest import parse_config, parse_manifest
 from imagetrust.image.model import RawManifest
 from imagetrust.image.open import open_image
 from imagetrust.image.reader import read_files
-from imagetrust.image.tarwalk import TarHostileError, TarWalker
 from imagetrust.source.archive import DockerArchiveSource
 from imagetrust.source.oci_layout import OciLayoutSource
 from imagetrust.source.rootfs import RootfsSource
+from imagetrust.tarwalk import TarHostileError, TarWalker
 from tests.support.synthetic import (
     OCI_MANIFEST,
     Blob,

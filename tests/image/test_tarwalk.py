@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from imagetrust.image.tarwalk import TarFormatError, TarHostileError, TarMember, TarWalker
+from imagetrust.tarwalk import TarFormatError, TarHostileError, TarMember, TarWalker
 
 LONG = "usr/share/" + "d" * 120 + "/" + "f" * 110 + ".txt"
 

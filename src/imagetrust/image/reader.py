@@ -37,7 +37,9 @@ from imagetrust.image.files import FileEntry, FileRequest, FileTree, Skip, _glob
 from imagetrust.image.layercache import DeltaEntry, LayerDelta
 from imagetrust.image.model import Descriptor, Image, Layer
 from imagetrust.image.tarsafe import is_hidden, normalize_member, symlink_target, whiteout
-from imagetrust.image.tarwalk import (
+from imagetrust.source.interface import ImageSource
+from imagetrust.source.rootfs import RootfsSource, walk_tree
+from imagetrust.tarwalk import (
     HARDLINK,
     HEADER_LIMIT,
     SYMLINK,
@@ -46,8 +48,6 @@ from imagetrust.image.tarwalk import (
     TarMember,
     TarWalker,
 )
-from imagetrust.source.interface import ImageSource
-from imagetrust.source.rootfs import RootfsSource, walk_tree
 
 DEFAULT_BUDGET = 512 * 1024 * 1024
 """Most file content one :func:`read_files` call keeps in memory; beyond it files are listed

@@ -1,7 +1,8 @@
 """Named byte ranges inside a tar file or a directory: what archive and layout sources read from.
 
-A tar is indexed once (member name → offset, size) by walking its headers with seeks, never
-extracting; a directory maps names to files below it. Both hand out ``(fd, offset, size)`` ranges.
+A tar is indexed once (member name → offset, size) by walking its headers with seeks
+(:mod:`imagetrust.tarwalk`, not :mod:`tarfile`), never extracting; a directory maps names to files
+below it. Both hand out ``(fd, offset, size)`` ranges.
 """
 
 from __future__ import annotations
@@ -9,12 +10,19 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from imagetrust.errors import ArchiveError, ManifestError
+from imagetrust.tarwalk import (
+    HARDLINK,
+    REGULAR,
+    SYMLINK,
+    TarFormatError,
+    TarHostileError,
+    TarWalker,
+)
 
 MAX_METADATA_SIZE = 16 * 1024 * 1024
 """Manifests, indexes, configs and manifest.json larger than this are refused, not read."""
@@ -88,26 +96,24 @@ class TarStore:
         members: dict[str, tuple[int, int, str | None]] = {}
         stream = open_range(self._fd, 0, self._size)
         try:
-            with tarfile.open(fileobj=stream, mode="r:") as tar:
-                while (info := tar.next()) is not None:
-                    tar.members.clear()  # type: ignore[attr-defined]  # flat memory
-                    name = _clean(info.name)
-                    if info.isfile():
-                        if info.offset_data + info.size > self._size:
-                            raise ArchiveError(
-                                f"{path} is truncated (member {name} runs past the end)",
-                                hint="the archive is incomplete; save it again",
-                            )
-                        members[name] = (info.offset_data, info.size, None)
-                    elif info.issym():
-                        target = posixpath.join(posixpath.dirname(name), info.linkname)
-                        members[name] = (0, 0, _clean(target))
-                    elif info.islnk():
-                        members[name] = (0, 0, _clean(info.linkname))
-        except tarfile.TarError as error:
+            walker = TarWalker(stream, seekable=True, what="archive")
+            for member in walker:
+                name = _clean(member.name)
+                if member.type in REGULAR and not member.sparse:
+                    members[name] = (walker.data_offset, member.size, None)
+                elif member.type == SYMLINK:
+                    target = posixpath.join(posixpath.dirname(name), member.linkname)
+                    members[name] = (0, 0, _clean(target))
+                elif member.type == HARDLINK:
+                    members[name] = (0, 0, _clean(member.linkname))
+        except TarFormatError as error:
             raise ArchiveError(
                 f"{path} is not a readable tar archive ({error})",
-                hint="pass a file written by docker save, skopeo or buildah",
+                hint="pass a complete file written by docker save, skopeo or buildah",
+            ) from None
+        except TarHostileError as error:
+            raise ArchiveError(
+                f"{path} is refused: {error}", hint="is this a real image file?"
             ) from None
         finally:
             stream.close()

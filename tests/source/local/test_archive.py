@@ -134,5 +134,24 @@ def test_bad_archives_give_one_line_errors(tmp_path: Path) -> None:
     good = write_docker_archive(tmp_path / "good.tar", [(built, ["x:1"])])
     cut = tmp_path / "cut.tar"
     cut.write_bytes(good.read_bytes()[:3000])
-    with pytest.raises(ArchiveError):
+    cut_short = r"cut\.tar is not a readable tar archive \(member .* runs past the end of the"
+    with pytest.raises(ArchiveError, match=cut_short):
         DockerArchiveSource(cut)
+
+
+def test_hostile_pax_headers_are_refused_without_tarfile(tmp_path: Path) -> None:
+    """Archives are indexed by the bounded walker, not tarfile (whose pax parsing was quadratic
+    before Python 3.11.10, CVE-2024-6232): an oversized pax header is refused at once."""
+    import time
+
+    from imagetrust.tarwalk import HEADER_LIMIT
+
+    huge = tmp_path / "huge-pax.tar"
+    with tarfile.open(huge, "w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo("manifest.json")
+        info.pax_headers = {"comment": "x" * (HEADER_LIMIT + 1)}
+        tar.addfile(info, io.BytesIO(b""))
+    start = time.perf_counter()
+    with pytest.raises(ArchiveError, match="huge-pax.tar is refused: a x header claims"):
+        DockerArchiveSource(huge)
+    assert time.perf_counter() - start < 1.0

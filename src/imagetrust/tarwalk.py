@@ -1,4 +1,4 @@
-"""A minimal tar header walker for layer streams: headers parsed by hand, data skipped cheaply.
+"""A minimal tar header walker for layers and archives: headers parsed by hand, data skipped.
 
 Why not :mod:`tarfile`: building a ``TarInfo`` per member dominated scans of large layers, and
 the reader only needs name, type, size, mode and link name. This walker parses ustar, GNU
@@ -6,6 +6,11 @@ the reader only needs name, type, size, mode and link name. This walker parses u
 header checksum, and never trusts a size: metadata members larger than ``header_limit`` are
 refused, data running past the end of the stream is an error, and member data is never read
 unless the caller asks (seekable streams seek over it, others decompress and drop it).
+
+Shared below the stages: the layer reader walks layers with it, and archive sources index
+``docker save`` / OCI archives with it, so no untrusted tar reaches :mod:`tarfile` (whose pax
+header parsing had a quadratic-time regex, CVE-2024-6232, in the Python 3.11 patch releases
+before 3.11.10).
 
 Metadata is bounded so that a small hostile layer cannot make it grow: of pax records only the
 keys used here are kept (so global headers with ever new keys keep nothing), names and link
@@ -147,8 +152,10 @@ class TarWalker:
     """
 
     def __init__(
-        self, stream: BinaryIO, *, seekable: bool, header_limit: int = HEADER_LIMIT
+        self, stream: BinaryIO, *, seekable: bool, header_limit: int = HEADER_LIMIT,
+        what: str = "layer",
     ) -> None:
+        self._what = what  # names the stream in messages: "the layer ends inside …"
         self._stream = stream
         self._seekable = seekable
         self._limit = min(header_limit, HEADER_LIMIT)
@@ -192,7 +199,7 @@ class TarWalker:
 
     def _skip_to(self, target: int) -> None:
         if self._end is not None and target > self._end:
-            raise TarFormatError("a member runs past the end of the layer")
+            raise TarFormatError(f"a member runs past the end of the {self._what}")
         if self._base <= target <= self._base + len(self._buf):
             self._off = target - self._base
             return
@@ -209,20 +216,25 @@ class TarWalker:
         while missing > 0:
             count = self._stream.readinto(view[: min(len(view), missing)])  # type: ignore[attr-defined]
             if not count:
-                raise TarFormatError("the layer ends inside a member's data")
+                raise TarFormatError(f"the {self._what} ends inside a member's data")
             missing -= count
             self._base += count
 
     # -- members ----------------------------------------------------------------------------
+    @property
+    def data_offset(self) -> int:
+        """Stream position of the current member's data (an archive index serves it from there)."""
+        return self._data_at
+
     def read_data(self, limit: int | None = None) -> bytes:
         """The current member's data (at most ``limit`` bytes); call before advancing."""
         size = self._data_size if limit is None else min(limit, self._data_size)
         if self._end is not None and self._data_at + size > self._end:
-            raise TarFormatError("the layer ends inside a member's data")
+            raise TarFormatError(f"the {self._what} ends inside a member's data")
         self._skip_to(self._data_at)
         data = self._fill(size)
         if len(data) != size:
-            raise TarFormatError("the layer ends inside a member's data")
+            raise TarFormatError(f"the {self._what} ends inside a member's data")
         return data
 
     def data_stream(self) -> BinaryIO:
@@ -234,7 +246,7 @@ class TarWalker:
             raise TarHostileError(f"a {what} header claims {size} bytes")
         data = self._fill(size)
         if len(data) != size:
-            raise TarFormatError(f"the layer ends inside a {what} header")
+            raise TarFormatError(f"the {self._what} ends inside a {what} header")
         self._skip_to(self._pos() + (-size % BLOCK))
         return data
 
@@ -250,7 +262,7 @@ class TarWalker:
             if not block:
                 return  # end without the two zero blocks: accepted, as tar does
             if len(block) < BLOCK:
-                raise TarFormatError("the layer ends inside a tar header")
+                raise TarFormatError(f"the {self._what} ends inside a tar header")
             if block.count(0) == BLOCK:
                 return
             if not _checksum_ok(block):
@@ -307,7 +319,7 @@ class TarWalker:
             self._data_size = stored
             self._next_header = self._data_at + stored + (-stored % BLOCK)
             if self._end is not None and self._next_header > self._end:
-                raise TarFormatError(f"member {name!r} runs past the end of the layer")
+                raise TarFormatError(f"member {name!r} runs past the end of the {self._what}")
             mode = _number(block[100:108])
             yield TarMember(name, 0x30 if kind == _GNU_SPARSE else kind, stored, mode, linkname,
                             sparse)
@@ -351,7 +363,7 @@ class _MemberData(io.RawIOBase):
         walker._skip_to(self._start + self._pos)
         data = walker._fill(count)
         if len(data) != count:
-            raise TarFormatError("the layer ends inside a member's data")
+            raise TarFormatError(f"the {walker._what} ends inside a member's data")
         self._pos += count
         return data
 
