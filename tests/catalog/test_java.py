@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import zipfile
@@ -146,6 +147,50 @@ def test_hostile_and_broken_archives_are_skips(
     reasons = {s.path: s.reason for s in skips}
     assert "size limit" in reasons["a/big.jar:lib/big.jar"]
     assert "not a readable zip" in reasons["a/text.jar"]
+
+
+class _Unseekable:
+    """A layer member in a compressed layer: read forward only, as the reader hands it over."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._at = 0
+
+    def seekable(self) -> bool:
+        return False
+
+    def read(self, size: int = -1) -> bytes:
+        end = len(self._data) if size < 0 else self._at + size
+        out = self._data[self._at:end]
+        self._at += len(out)
+        return out
+
+
+def test_large_archives_spool_in_the_cache_not_the_system_temp_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the in-memory size the spool is a file: it must live in the scan's cache
+    (``catalog_image`` sets SPOOL_DIR there), never in TMPDIR, which here does not exist."""
+    import tempfile
+
+    from imagetrust.catalog.spool import SPOOL_DIR
+
+    guava = JAVA_DIR / "guava-31.1-jre.jar"
+    monkeypatch.setattr(java, "SPOOL_IN_MEMORY", 1024)  # guava is 2.9 MB: rolls over to a file
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-tmp"))
+    cache = tmp_path / "cache"
+    token = SPOOL_DIR.set(cache / "spool")
+    stream = _Unseekable(guava.read_bytes())
+    try:
+        rows = json.loads(java.extract_findings("srv/guava.jar", stream))  # type: ignore[arg-type]
+    finally:
+        SPOOL_DIR.reset(token)
+    assert [tuple(found[:3]) for _, found in rows] == list(unzip_coordinates(guava))
+    assert (cache / "spool").is_dir() and list((cache / "spool").iterdir()) == []  # unnamed
+    # without a cache directory the system temp dir is used: here it does not exist
+    stream = _Unseekable(guava.read_bytes())
+    rows = json.loads(java.extract_findings("srv/guava.jar", stream))  # type: ignore[arg-type]
+    assert len(rows) == 1 and "archive unreadable" in rows[0][1]
 
 
 def test_request_patterns() -> None:

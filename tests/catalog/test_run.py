@@ -19,6 +19,7 @@ from imagetrust.catalog.osrelease import OS_REQUEST
 from imagetrust.catalog.registry import default_catalogers
 from imagetrust.catalog.rpm import RpmCataloger
 from imagetrust.catalog.run import catalog_files, catalog_image, collect_requests
+from imagetrust.catalog.spool import SPOOL_DIR
 from imagetrust.errors import CatalogError
 from imagetrust.image.files import FileRequest, FileTree, Skip
 from tests.support.pkgdb import make_tree
@@ -89,7 +90,7 @@ def test_catalog_image_reads_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def read_files(source: Any, image: Any, requests: Sequence[FileRequest], *,
                    cache_dir: Path | None = None) -> FileTree:
-        calls.append((source, image, tuple(requests), cache_dir))
+        calls.append((source, image, tuple(requests), cache_dir, SPOOL_DIR.get()))
         return make_tree({"var/lib/dpkg/status": STATUS})
 
     fake = types.ModuleType("imagetrust.image.reader")
@@ -99,6 +100,7 @@ def test_catalog_image_reads_once(monkeypatch: pytest.MonkeyPatch) -> None:
                            cache_dir=Path("/c"))
     assert len(calls) == 1
     assert calls[0][0] == "SRC" and calls[0][3] == Path("/c")
+    assert calls[0][4] == Path("/c/spool") and SPOOL_DIR.get() is None  # set for the read only
     assert calls[0][2] == tuple(collect_requests([DpkgCataloger()]))
     assert [p.name for p in result.packages] == ["adduser", "zlib1g"]
 

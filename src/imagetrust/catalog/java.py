@@ -10,8 +10,9 @@ exhaust memory.
 Archives are streamed through the reader's ``extract`` hook: only the findings (coordinates and
 skip reasons, a few hundred bytes) are kept, never the archive. ``zipfile`` needs to seek (the
 central directory is at the end), so an archive in a compressed layer is spooled to an unnamed
-temporary file (in memory up to :data:`SPOOL_IN_MEMORY`), and a stream that does not start like
-a zip (``PK``, or a launch script's ``#!``) is refused at once, before anything is copied.
+temporary file (in memory up to :data:`SPOOL_IN_MEMORY`, then in the scan's cache directory: see
+:mod:`imagetrust.catalog.spool`), and a stream that does not start like a zip (``PK``, or a launch
+script's ``#!``) is refused at once, before anything is copied.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any, BinaryIO
 from packageurl import PackageURL
 
 from imagetrust.catalog.model import CatalogSkip, Location, OSInfo, Package
+from imagetrust.catalog.spool import spool_dir
 from imagetrust.image.files import FileEntry, FileRequest, FileTree
 
 ARCHIVE_SUFFIXES = (".jar", ".war", ".ear", ".jpi", ".hpi")
@@ -39,7 +41,7 @@ MAX_DEPTH = 2
 """war → jar → jar: deeper nesting does not occur in real deployments."""
 _MAX_SMALL_ENTRY = 1024 * 1024
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
-"""Spooled archives up to this size stay in memory; larger ones go to an unnamed temp file."""
+"""Spooled archives up to this size stay in memory; larger ones go to an unnamed file."""
 _ZIP_STARTS = (b"PK", b"#!")
 _NOT_A_ZIP = "not a readable zip archive: no zip signature at the start"
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError,
@@ -154,7 +156,7 @@ def _findings(stream: BinaryIO, path: str) -> list[tuple[str, _Coordinates | str
         if stream.seekable():
             stream.seek(0)
             return _collect(stream, path)
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=spool_dir()) as spool:
             spool.write(head)
             shutil.copyfileobj(stream, spool, 1 << 20)
             if spool.tell() > MAX_ARCHIVE_SIZE:

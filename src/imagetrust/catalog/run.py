@@ -15,6 +15,7 @@ from pathlib import Path
 from imagetrust.catalog.model import Catalog, Cataloger, CatalogSkip, Location, Package
 from imagetrust.catalog.osrelease import OS_REQUEST, detect_os
 from imagetrust.catalog.registry import default_catalogers
+from imagetrust.catalog.spool import SPOOL_DIR
 from imagetrust.errors import ImagetrustError
 from imagetrust.image.files import FileRequest, FileTree
 from imagetrust.image.model import Image
@@ -35,7 +36,11 @@ def catalog_image(
     from imagetrust.image.reader import read_files  # the image stage's reader, imported late
 
     chosen = list(catalogers) if catalogers is not None else default_catalogers()
-    files = read_files(source, image, collect_requests(chosen), cache_dir=cache_dir)
+    spooling = SPOOL_DIR.set(cache_dir / "spool" if cache_dir is not None else None)
+    try:
+        files = read_files(source, image, collect_requests(chosen), cache_dir=cache_dir)
+    finally:
+        SPOOL_DIR.reset(spooling)
     return catalog_files(files, chosen)
 
 
