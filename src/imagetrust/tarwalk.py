@@ -2,18 +2,19 @@
 
 Why not :mod:`tarfile`: building a ``TarInfo`` per member dominated scans of large layers, and
 the reader only needs name, type, size, mode and link name. This walker parses ustar, GNU
-(``L``/``K`` long names) and pax (``x``/``g``: path, linkpath, size) headers, verifies each
+(``L``/``K`` long names) and pax (``x``: path, linkpath, size; ``g`` global headers are checked
+but, as in Go's archive/tar which container runtimes use, not applied) headers, verifies each
 header checksum, and never trusts a size: metadata members larger than ``header_limit`` are
 refused, data running past the end of the stream is an error, and member data is never read
 unless the caller asks (seekable streams seek over it, others decompress and drop it).
 
 Shared below the stages: the layer reader walks layers with it, and archive sources index
-``docker save`` / OCI archives with it, so no untrusted tar reaches :mod:`tarfile` (whose pax
+``docker save`` / OCI archives with it, so no image tar reaches :mod:`tarfile` (whose pax
 header parsing had a quadratic-time regex, CVE-2024-6232, in the Python 3.11 patch releases
 before 3.11.10).
 
 Metadata is bounded so that a small hostile layer cannot make it grow: of pax records only the
-keys used here are kept (so global headers with ever new keys keep nothing), names and link
+keys used here are kept (so headers with ever new keys keep nothing), names and link
 names are capped at :data:`MAX_NAME`, and a header with more than :data:`MAX_PAX_RECORDS`
 records is refused (parsing is a Python loop per record).
 """
@@ -30,7 +31,7 @@ BLOCK = 512
 REGULAR = frozenset(b"07\0")
 """Type flags of regular files (``7`` contiguous is a regular file, as tar treats it)."""
 HARDLINK, SYMLINK, DIRECTORY = ord("1"), ord("2"), ord("5")
-_SPECIAL = frozenset(b"12345")  # links, devices, dirs, fifos: their size field is ignored
+_SPECIAL = frozenset(b"123456")  # links, devices, dirs, fifos: their size field is ignored
 _GNU_LONGNAME, _GNU_LONGLINK, _GNU_SPARSE = ord("L"), ord("K"), ord("S")
 _PAX_LOCAL, _PAX_GLOBAL = ord("x"), ord("g")
 _POSIX_MAGIC = b"ustar\x00"
@@ -251,7 +252,6 @@ class TarWalker:
         return data
 
     def __iter__(self) -> Iterator[TarMember]:
-        global_pax: dict[str, str] = {}
         long_name: str | None = None
         long_link: str | None = None
         local_pax: dict[str, str] = {}
@@ -285,13 +285,16 @@ class TarWalker:
                 elif kind == _PAX_LOCAL:
                     local_pax.update(_pax_records(data))
                 else:
-                    global_pax.update(_pax_records(data))
+                    # Checked (bounded) but not applied: Go's archive/tar, which docker and
+                    # containerd read layers with, ignores global headers, and a scan must see
+                    # the files the runtime sees, not ones a global ``path`` renamed.
+                    _pax_records(data)
                 continue
             name = _text(block[0:100])
             if block[257:263] == _POSIX_MAGIC and (prefix := _text(block[345:500])):
                 name = f"{prefix}/{name}"
             linkname = _text(block[157:257])
-            pax = {**global_pax, **local_pax} if global_pax or local_pax else None
+            pax = local_pax or None
             sparse = kind == _GNU_SPARSE
             if pax:
                 name = pax.get("path", name)

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -170,27 +171,37 @@ def test_large_archives_spool_in_the_cache_not_the_system_temp_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past the in-memory size the spool is a file: it must live in the scan's cache
-    (``catalog_image`` sets SPOOL_DIR there), never in TMPDIR, which here does not exist."""
+    (``catalog_image`` spools into ``<cache>/spool``), never in TMPDIR, which here does not
+    exist. A cache that cannot be written costs only the archives that outgrow memory."""
     import tempfile
 
-    from imagetrust.catalog.spool import SPOOL_DIR
+    from imagetrust.catalog.spool import spooling_in
 
     guava = JAVA_DIR / "guava-31.1-jre.jar"
-    monkeypatch.setattr(java, "SPOOL_IN_MEMORY", 1024)  # guava is 2.9 MB: rolls over to a file
+    commons_io = JAVA_DIR / "commons-io.jar"
+    monkeypatch.setattr(java, "SPOOL_IN_MEMORY", 1 << 20)  # guava (2.9 MB) rolls over to a file
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-tmp"))
+
+    def extract(jar: Path) -> list[Any]:
+        rows = java.extract_findings(f"srv/{jar.name}", _Unseekable(jar.read_bytes()))  # type: ignore[arg-type]
+        return list(json.loads(rows))
+
     cache = tmp_path / "cache"
-    token = SPOOL_DIR.set(cache / "spool")
-    stream = _Unseekable(guava.read_bytes())
-    try:
-        rows = json.loads(java.extract_findings("srv/guava.jar", stream))  # type: ignore[arg-type]
-    finally:
-        SPOOL_DIR.reset(token)
+    with spooling_in(cache / "spool"):
+        rows = extract(guava)
     assert [tuple(found[:3]) for _, found in rows] == list(unzip_coordinates(guava))
     assert (cache / "spool").is_dir() and list((cache / "spool").iterdir()) == []  # unnamed
     # without a cache directory the system temp dir is used: here it does not exist
-    stream = _Unseekable(guava.read_bytes())
-    rows = json.loads(java.extract_findings("srv/guava.jar", stream))  # type: ignore[arg-type]
-    assert len(rows) == 1 and "archive unreadable" in rows[0][1]
+    (rows,) = extract(guava)
+    assert "archive unreadable" in rows[1]
+    # an unwritable cache: archives small enough for memory are still read
+    (tmp_path / "file").write_bytes(b"")
+    with spooling_in(tmp_path / "file" / "spool"):
+        assert commons_io.stat().st_size < java.SPOOL_IN_MEMORY
+        small = extract(commons_io)
+        (big,) = extract(guava)
+    assert [tuple(found[:3]) for _, found in small] == list(unzip_coordinates(commons_io))
+    assert "archive unreadable" in big[1]
 
 
 def test_request_patterns() -> None:

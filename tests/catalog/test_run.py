@@ -85,7 +85,7 @@ def test_collect_requests_includes_os_and_extra_requests() -> None:
     assert any(r.matches("lib/apk/db/installed") for r in requests)
 
 
-def test_catalog_image_reads_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_catalog_image_reads_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     calls: list[tuple[Any, ...]] = []
 
     def read_files(source: Any, image: Any, requests: Sequence[FileRequest], *,
@@ -97,10 +97,12 @@ def test_catalog_image_reads_once(monkeypatch: pytest.MonkeyPatch) -> None:
     fake.read_files = read_files  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "imagetrust.image.reader", fake)
     result = catalog_image("SRC", "IMG", catalogers=[DpkgCataloger()],  # type: ignore[arg-type]
-                           cache_dir=Path("/c"))
+                           cache_dir=tmp_path)
     assert len(calls) == 1
-    assert calls[0][0] == "SRC" and calls[0][3] == Path("/c")
-    assert calls[0][4] == Path("/c/spool") and SPOOL_DIR.get() is None  # set for the read only
+    assert calls[0][0] == "SRC" and calls[0][3] == tmp_path
+    assert calls[0][4] == tmp_path / "spool" and SPOOL_DIR.get() is None  # set for the read only
+    catalog_image("SRC", "IMG", catalogers=[DpkgCataloger()])  # type: ignore[arg-type]
+    assert calls[1][3] is None and calls[1][4] is None  # no cache: nothing set
     assert calls[0][2] == tuple(collect_requests([DpkgCataloger()]))
     assert [p.name for p in result.packages] == ["adduser", "zlib1g"]
 

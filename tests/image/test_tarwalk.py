@@ -87,6 +87,42 @@ def test_gnu_tar_archive(tmp_path: Path) -> None:
         assert got == _oracle(data)
 
 
+def test_sizes_of_fifos_and_devices_are_ignored_as_tar_does() -> None:
+    """A FIFO or device header claiming data must not make the walker skip the next member:
+    tarfile (and Go's archive/tar) read the member after it, so a skip would hide a file."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for name, kind in [("run/fifo", tarfile.FIFOTYPE), ("dev/null", tarfile.CHRTYPE),
+                           ("dev/sda", tarfile.BLKTYPE)]:
+            info = tarfile.TarInfo(name)
+            info.type, info.size = kind, 1024  # a size in the header, no data after it
+            tar.addfile(info)
+        status = tarfile.TarInfo("var/lib/dpkg/status")
+        status.size = 9
+        tar.addfile(status, io.BytesIO(b"Package: "))
+    data = out.getvalue()
+    for seekable in (True, False):
+        got = [(m.name, m.type, m.size, m.linkname, c) for m, c in _walk(data, seekable)]
+        assert got == _oracle(data)
+        assert got[-1][0] == "var/lib/dpkg/status" and got[-1][4] == b"Package: "
+
+
+def test_global_pax_headers_do_not_rename_later_members() -> None:
+    """Go's archive/tar (docker, containerd) returns a global header as an entry and applies it to
+    nothing; a global ``path`` must not make the scan see files the runtime does not."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT,
+                      pax_headers={"path": "manifest.json", "comment": "x"}) as tar:
+        for name in ("a.txt", "b.txt"):
+            info = tarfile.TarInfo(name)
+            info.size = 1
+            tar.addfile(info, io.BytesIO(b"1"))
+    data = out.getvalue()
+    assert data[156] == ord("g")  # the archive does start with a global header
+    for seekable in (True, False):
+        assert [m.name for m, _ in _walk(data, seekable)] == ["a.txt", "b.txt"]
+
+
 def test_absurd_pax_header_is_hostile() -> None:
     info = tarfile.TarInfo("x")
     header = bytearray(info.tobuf(format=tarfile.USTAR_FORMAT))

@@ -15,7 +15,7 @@ from pathlib import Path
 from imagetrust.catalog.model import Catalog, Cataloger, CatalogSkip, Location, Package
 from imagetrust.catalog.osrelease import OS_REQUEST, detect_os
 from imagetrust.catalog.registry import default_catalogers
-from imagetrust.catalog.spool import SPOOL_DIR
+from imagetrust.catalog.spool import spooling_in
 from imagetrust.errors import ImagetrustError
 from imagetrust.image.files import FileRequest, FileTree
 from imagetrust.image.model import Image
@@ -36,11 +36,12 @@ def catalog_image(
     from imagetrust.image.reader import read_files  # the image stage's reader, imported late
 
     chosen = list(catalogers) if catalogers is not None else default_catalogers()
-    spooling = SPOOL_DIR.set(cache_dir / "spool" if cache_dir is not None else None)
-    try:
-        files = read_files(source, image, collect_requests(chosen), cache_dir=cache_dir)
-    finally:
-        SPOOL_DIR.reset(spooling)
+    requests = collect_requests(chosen)
+    if cache_dir is None:
+        files = read_files(source, image, requests)
+    else:
+        with spooling_in(cache_dir / "spool"):
+            files = read_files(source, image, requests, cache_dir=cache_dir)
     return catalog_files(files, chosen)
 
 

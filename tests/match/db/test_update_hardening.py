@@ -120,11 +120,15 @@ def test_nvd_api_key_is_not_sent_to_another_origin_on_redirect(tmp_path: Path) -
                    api_key="k3y")
         enrich_nvd(tmp_path / "w.sqlite", ["CVE-2024-0002"], base_url=f"{nvd.url}/moved",
                    api_key="k3y")
-        sent = {path.split("?")[0]: headers for _, path, headers in nvd.requests}
-    assert sent["/api"].get("apikey") == "k3y"
-    assert elsewhere.paths == ["/cve"]
-    assert "apikey" not in elsewhere.requests[0][2]
-    assert sent["/moved"].get("apikey") == sent["/v2"].get("apikey") == "k3y"
+        # credentials in the NVD URL are basic auth: for the configured origin only, too
+        creds = f"http://u:s3cret@{nvd.url.split('://', 1)[1]}/api"
+        enrich_nvd(tmp_path / "y.sqlite", ["CVE-2024-0004"], base_url=creds, api_key="k3y")
+        sent = [(path.split("?")[0], headers) for _, path, headers in nvd.requests]
+    assert sent[0] == ("/api", sent[0][1]) and sent[0][1].get("apikey") == "k3y"
+    assert elsewhere.paths == ["/cve", "/cve"]
+    assert all("apikey" not in h and "authorization" not in h for _, _, h in elsewhere.requests)
+    assert [p for p, h in sent[1:3] if h.get("apikey") == "k3y"] == ["/moved", "/v2"]
+    assert sent[3][0] == "/api" and sent[3][1]["authorization"].startswith("Basic ")
     with serve({"/loop": redirect("/loop")}) as looping:
         with pytest.raises(FeedError, match="more than 5 redirects for CVE-2024-0003"):
             enrich_nvd(tmp_path / "x.sqlite", ["CVE-2024-0003"], base_url=f"{looping.url}/loop")

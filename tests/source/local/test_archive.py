@@ -141,9 +141,7 @@ def test_bad_archives_give_one_line_errors(tmp_path: Path) -> None:
 
 def test_hostile_pax_headers_are_refused_without_tarfile(tmp_path: Path) -> None:
     """Archives are indexed by the bounded walker, not tarfile (whose pax parsing was quadratic
-    before Python 3.11.10, CVE-2024-6232): an oversized pax header is refused at once."""
-    import time
-
+    before Python 3.11.10, CVE-2024-6232): an oversized pax header is refused, not parsed."""
     from imagetrust.tarwalk import HEADER_LIMIT
 
     huge = tmp_path / "huge-pax.tar"
@@ -151,7 +149,35 @@ def test_hostile_pax_headers_are_refused_without_tarfile(tmp_path: Path) -> None
         info = tarfile.TarInfo("manifest.json")
         info.pax_headers = {"comment": "x" * (HEADER_LIMIT + 1)}
         tar.addfile(info, io.BytesIO(b""))
-    start = time.perf_counter()
     with pytest.raises(ArchiveError, match="huge-pax.tar is refused: a x header claims"):
         DockerArchiveSource(huge)
-    assert time.perf_counter() - start < 1.0
+
+
+def test_archive_index_follows_links_as_docker_save_writes_them(tmp_path: Path) -> None:
+    """docker save dedups a layer shared by two images with a symlink (relative to the link's
+    directory); hard links name their target from the archive root; loops end as absent."""
+    from imagetrust.source._store import TarStore
+
+    path = tmp_path / "links.tar"
+    with tarfile.open(path, "w") as tar:
+        info = tarfile.TarInfo("aaa/layer.tar")
+        info.size = 5
+        tar.addfile(info, io.BytesIO(b"layer"))
+        for name, kind, target in [("bbb/layer.tar", tarfile.SYMTYPE, "../aaa/layer.tar"),
+                                   ("hard.tar", tarfile.LNKTYPE, "aaa/layer.tar"),
+                                   ("loop1", tarfile.SYMTYPE, "loop2"),
+                                   ("loop2", tarfile.SYMTYPE, "loop1"),
+                                   ("fifo", tarfile.FIFOTYPE, "")]:
+            link = tarfile.TarInfo(name)
+            link.type, link.linkname = kind, target
+            tar.addfile(link)
+    store = TarStore(path, "links.tar")
+    try:
+        original = store.locate("aaa/layer.tar")
+        assert original is not None and original.size == 5
+        assert store.locate("bbb/layer.tar") == original == store.locate("./hard.tar")
+        assert store.locate("loop1") is None and store.locate("fifo") is None
+        assert store.locate("missing") is None
+    finally:
+        store.close()
+

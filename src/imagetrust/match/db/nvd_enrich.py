@@ -144,18 +144,22 @@ def _get(
     Redirects are followed here, not by httpx: httpx forwards custom headers to whatever origin a
     redirect names, and the ``apiKey`` header (like basic auth) belongs to the configured one."""
     try:
-        request = http.build_request("GET", url, params={"cveId": cve_id}, headers=headers)
+        request = http.build_request("GET", url, params={"cveId": cve_id})
         origin = request.url
         for _ in range(MAX_REDIRECTS + 1):
             home = _same_origin(request.url, origin)
+            for name, value in headers.items():  # the key goes to its own origin only
+                if home:
+                    request.headers[name] = value
+                else:
+                    request.headers.pop(name, None)
+            if not home:
+                request.headers.pop("Authorization", None)
             response = http.send(request, auth=auth if home else None, stream=True,
                                  follow_redirects=False)
             try:
                 if response.next_request is not None:
                     request = response.next_request
-                    if not _same_origin(request.url, origin):
-                        request.headers.pop("apiKey", None)
-                        request.headers.pop("Authorization", None)
                     continue
                 return _answer(response, cve_id, shown)
             finally:
