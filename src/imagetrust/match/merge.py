@@ -13,7 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from imagetrust.match.db.store import EpssScore, KevEntry, Severity, VulnDB
+from imagetrust.match.db.store import Severity, VulnDB
+from imagetrust.match.feeds.model import EpssRow, KevRow
 from imagetrust.match.model import FIXED, SEVERITIES, Finding, Match
 from imagetrust.match.severity import Rated, rate
 from imagetrust.versions import compare
@@ -153,8 +154,8 @@ def _shared_facts(
     distro_rating: str | None,
     severities: Mapping[str, Sequence[Severity]],
     cves: set[str],
-    kev: Mapping[str, KevEntry],
-    epss: Mapping[str, EpssScore],
+    kev: Mapping[str, KevRow],
+    epss: Mapping[str, EpssRow],
 ) -> _Shared:
     primary = ids[0] if len(ids) == 1 else _preferred(ids)
     cve_ids = [i for i in ids if i in cves]

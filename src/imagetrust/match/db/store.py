@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 from imagetrust.errors import DatabaseError
 from imagetrust.jsonutil import loads
 from imagetrust.match.db.status import connect_readonly
+from imagetrust.match.feeds.model import EpssRow, KevRow
 from imagetrust.match.names import normalize_name
 
 
@@ -70,25 +71,6 @@ class Severity(NamedTuple):
     score: float | None
     vector: str | None
     rating: str | None
-
-
-class KevEntry(NamedTuple):
-    cve_id: str
-    vendor: str | None
-    product: str | None
-    name: str | None
-    date_added: str | None
-    due_date: str | None
-    required_action: str | None
-    ransomware: str | None
-    notes: str | None
-
-
-class EpssScore(NamedTuple):
-    cve_id: str
-    epss: float
-    percentile: float
-    date: str | None
 
 
 _CORRUPT_HINT = "run `imagetrust db update` to rebuild it"
@@ -238,21 +220,21 @@ class VulnDB:
             )
         return dict(found)
 
-    def kev(self, cve_ids: Iterable[str]) -> dict[str, KevEntry]:
+    def kev(self, cve_ids: Iterable[str]) -> dict[str, KevRow]:
         rows = self._query(
             "SELECT * FROM kev WHERE cve_id IN (SELECT value FROM json_each(?))",
             (json.dumps(sorted(set(cve_ids))),),
         )
-        return {str(r[0]): KevEntry(*(_opt(v) for v in r)) for r in rows}  # type: ignore[arg-type]
+        return {str(r[0]): KevRow(*(_opt(v) for v in r)) for r in rows}  # type: ignore[arg-type]
 
-    def epss(self, cve_ids: Iterable[str]) -> dict[str, EpssScore]:
+    def epss(self, cve_ids: Iterable[str]) -> dict[str, EpssRow]:
         rows = self._query(
             "SELECT cve_id, epss, percentile, date FROM epss"
             " WHERE cve_id IN (SELECT value FROM json_each(?))",
             (json.dumps(sorted(set(cve_ids))),),
         )
         return {
-            str(r[0]): EpssScore(str(r[0]), float(r[1]), float(r[2]), _opt(r[3]))  # type: ignore[arg-type]
+            str(r[0]): EpssRow(str(r[0]), float(r[1]), float(r[2]), _opt(r[3]))  # type: ignore[arg-type]
             for r in rows
         }
 
