@@ -18,7 +18,7 @@ from imagetrust.assess.attestations import (
     read_attestations,
 )
 from imagetrust.assess.evidence import Outcome
-from imagetrust.assess.official import OfficialCatalog, import_catalog, load_catalog
+from imagetrust.assess.official import OfficialLibrary, import_library, load_library
 from imagetrust.config import Settings, load_settings
 from imagetrust.reference.parse import parse_reference
 from tests.support.attest import (
@@ -45,10 +45,10 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServe
 
 
 @pytest.fixture(scope="module")
-def catalog(test_data: Path, tmp_path_factory: pytest.TempPathFactory) -> OfficialCatalog:
+def catalog(test_data: Path, tmp_path_factory: pytest.TempPathFactory) -> OfficialLibrary:
     where = tmp_path_factory.mktemp("official-catalog")
-    import_catalog(where, test_data / "official-images")
-    return load_catalog(where)
+    import_library(where, test_data / "official-images")
+    return load_library(where)
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def _settings(registry: RegistryServer) -> Settings:
 
 
 def _assess(
-    registry: RegistryServer, name: str, catalog: OfficialCatalog | None, **kw: Any
+    registry: RegistryServer, name: str, catalog: OfficialLibrary | None, **kw: Any
 ) -> AttestationResult:
     with open_image(name, settings=_settings(registry)) as opened:
         ref = parse_reference(name)
@@ -78,7 +78,7 @@ def _push(registry: RegistryServer, repo: str, tag: str, statements: Any, **kw: 
 
 
 def test_provenance_at_the_library_commit_is_verified(
-    registry: RegistryServer, catalog: OfficialCatalog, amd64_commit: str
+    registry: RegistryServer, catalog: OfficialLibrary, amd64_commit: str
 ) -> None:
     assert amd64_commit == "b09f23ad7aab0cafa864c696dfbf130128e5e452"  # read by hand above
     _push(registry, "library/debian", "bookworm", [
@@ -97,7 +97,7 @@ def test_provenance_at_the_library_commit_is_verified(
 
 
 def test_other_commit_is_a_mismatch_unless_the_image_is_an_older_build(
-    registry: RegistryServer, catalog: OfficialCatalog
+    registry: RegistryServer, catalog: OfficialLibrary
 ) -> None:
     _push(registry, "library/debian", "12.15", [
         lambda d: provenance_v02(d, repo=DEBIAN_REPO, commit=OTHER_COMMIT),
@@ -112,7 +112,7 @@ def test_other_commit_is_a_mismatch_unless_the_image_is_an_older_build(
 
 
 def test_right_commit_from_another_repository_is_a_mismatch(
-    registry: RegistryServer, catalog: OfficialCatalog, amd64_commit: str
+    registry: RegistryServer, catalog: OfficialLibrary, amd64_commit: str
 ) -> None:
     _push(registry, "library/debian", "bookworm-20260803", [
         lambda d: provenance_v02(d, repo="https://github.com/evil/fork.git", commit=amd64_commit),
@@ -121,7 +121,7 @@ def test_right_commit_from_another_repository_is_a_mismatch(
 
 
 def test_slsa_v1_and_dependencies_are_parsed(
-    registry: RegistryServer, catalog: OfficialCatalog, amd64_commit: str
+    registry: RegistryServer, catalog: OfficialLibrary, amd64_commit: str
 ) -> None:
     base = "sha256:" + "ab" * 32
     _push(registry, "library/debian", "12", [
@@ -141,7 +141,7 @@ def test_slsa_v1_and_dependencies_are_parsed(
 
 
 def test_revision_annotation_alone_is_compared(
-    registry: RegistryServer, catalog: OfficialCatalog, amd64_commit: str
+    registry: RegistryServer, catalog: OfficialLibrary, amd64_commit: str
 ) -> None:
     _push(registry, "library/debian", "12-slim", [],
           index_annotations={"org.opencontainers.image.revision": amd64_commit})
@@ -150,7 +150,7 @@ def test_revision_annotation_alone_is_compared(
 
 
 def test_no_attestations_is_missing_not_failed(
-    registry: RegistryServer, catalog: OfficialCatalog
+    registry: RegistryServer, catalog: OfficialLibrary
 ) -> None:
     registry.push_image("library/debian", "bookworm-slim")  # a plain manifest, no index
     result = _assess(registry, "debian:bookworm-slim", catalog)
@@ -159,7 +159,7 @@ def test_no_attestations_is_missing_not_failed(
 
 
 def test_statement_about_another_image_is_not_used(
-    registry: RegistryServer, catalog: OfficialCatalog, amd64_commit: str
+    registry: RegistryServer, catalog: OfficialLibrary, amd64_commit: str
 ) -> None:
     other = "sha256:" + "cd" * 32
     _push(registry, "library/debian", "12.15-slim", [
@@ -172,7 +172,7 @@ def test_statement_about_another_image_is_not_used(
 
 
 def test_non_official_image_with_provenance_is_present(
-    registry: RegistryServer, catalog: OfficialCatalog
+    registry: RegistryServer, catalog: OfficialLibrary
 ) -> None:
     digest = _push(registry, "someorg/app", "1", [
         lambda d: provenance_v02(d, repo="https://github.com/someorg/app.git", commit=OTHER_COMMIT),
@@ -189,7 +189,7 @@ def test_non_official_image_with_provenance_is_present(
     assert result.expected_commit is None
 
 
-def test_docker_archive_cannot_tell(images: Any, catalog: OfficialCatalog) -> None:
+def test_docker_archive_cannot_tell(images: Any, catalog: OfficialLibrary) -> None:
     with open_image(f"docker-archive:{images.base_archive}") as opened:
         result = assess_attestations(
             opened.source, opened.image, parse_reference("debian:12"), catalog

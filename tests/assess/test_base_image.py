@@ -27,7 +27,7 @@ from imagetrust.assess.base_image import (
 )
 from imagetrust.assess.evidence import Outcome
 from imagetrust.assess.model import VulnFinding, VulnSummary
-from imagetrust.assess.official import OfficialCatalog, import_catalog, load_catalog
+from imagetrust.assess.official import OfficialLibrary, import_library, load_library
 from imagetrust.catalog.model import Catalog, Location, OSInfo, Package
 from imagetrust.config import Settings, load_settings
 from imagetrust.source.registry import RegistryClient
@@ -43,7 +43,7 @@ BOOKWORM = OSInfo("debian", "12", "bookworm", "Debian GNU/Linux 12 (bookworm)")
 class World:
     registry: RegistryServer
     images: Any
-    catalog: OfficialCatalog
+    catalog: OfficialLibrary
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +57,8 @@ def world(
     skopeo_push(images.layout, "app", server, "someorg/myapp:1.0")
     skopeo_push(images.layout, "app", server, "someorg/myapp:1.0-v2s2", v2s2=True)
     where = tmp_path_factory.mktemp("catalog")
-    import_catalog(where, test_data / "official-images")
-    yield World(server, images, load_catalog(where))
+    import_library(where, test_data / "official-images")
+    yield World(server, images, load_library(where))
     server.stop()
 
 

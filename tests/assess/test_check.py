@@ -17,7 +17,7 @@ from rich.console import Console
 from imagetrust.assess.check import assess_image
 from imagetrust.assess.evidence import Outcome, Signal
 from imagetrust.assess.model import VulnFinding
-from imagetrust.assess.official import OfficialCatalog, import_catalog, load_catalog
+from imagetrust.assess.official import OfficialLibrary, import_library, load_library
 from imagetrust.catalog.model import Catalog
 from imagetrust.config import Settings, load_settings
 from imagetrust.image.model import Image
@@ -37,7 +37,7 @@ DEBIAN_REPO = "https://github.com/debuerreotype/docker-debian-artifacts.git"
 class World:
     registry: RegistryServer
     images: Any
-    catalog: OfficialCatalog
+    catalog: OfficialLibrary
     commit: str
 
 
@@ -51,9 +51,9 @@ def world(
     skopeo_push(images.layout, "base", server, "library/debian:12.1")  # not in the library
     skopeo_push(images.layout, "app", server, "someorg/myapp:1.0")
     where = tmp_path_factory.mktemp("catalog")
-    import_catalog(where, test_data / "official-images")
+    import_library(where, test_data / "official-images")
     text = (test_data / "official-images" / "library" / "debian").read_text(encoding="utf-8")
-    yield World(server, images, load_catalog(where), library_commit(text, "amd64"))
+    yield World(server, images, load_library(where), library_commit(text, "amd64"))
     server.stop()
 
 

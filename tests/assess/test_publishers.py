@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from imagetrust.assess.hub import HubClient
-from imagetrust.assess.official.store import OfficialCatalog, import_catalog, load_catalog
+from imagetrust.assess.official.store import OfficialLibrary, import_library, load_library
 from imagetrust.assess.publishers import classify_publisher, load_publishers
 from imagetrust.errors import UsageError
 from imagetrust.reference.parse import parse_reference
@@ -22,10 +22,10 @@ from tests.assess.test_hub import hub_search
 
 
 @pytest.fixture(scope="module")
-def catalog(tmp_path_factory: pytest.TempPathFactory, test_data: Path) -> OfficialCatalog:
+def catalog(tmp_path_factory: pytest.TempPathFactory, test_data: Path) -> OfficialLibrary:
     cache = tmp_path_factory.mktemp("official") / "cache"
-    import_catalog(cache, test_data / "official-images")
-    return load_catalog(cache)
+    import_library(cache, test_data / "official-images")
+    return load_library(cache)
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ TABLE: dict[str, tuple[str, str | None, bool]] = {
 
 @pytest.mark.parametrize("text", sorted(TABLE))
 def test_classification_table(
-    text: str, catalog: OfficialCatalog, hub: Server, tmp_path: Path
+    text: str, catalog: OfficialLibrary, hub: Server, tmp_path: Path
 ) -> None:
     client = HubClient(tmp_path / "cache", base_url=hub.url)
     info = classify_publisher(parse_reference(text), catalog, client)
@@ -72,7 +72,7 @@ def test_classification_table(
     assert info.reason and "\n" not in info.reason
 
 
-def test_official_evidence_and_verification_commands(catalog: OfficialCatalog) -> None:
+def test_official_evidence_and_verification_commands(catalog: OfficialLibrary) -> None:
     info = classify_publisher(parse_reference("postgres:16"), catalog)
     assert info.evidence == "official-images-library"
     assert catalog.meta.commit is None or catalog.meta.commit[:12] in info.reason
@@ -96,7 +96,7 @@ def test_without_catalog_official_namespace_is_unconfirmed() -> None:
     assert "imagetrust catalog update" in info.reason
 
 
-def test_deprecated_official_image_says_so(catalog: OfficialCatalog) -> None:
+def test_deprecated_official_image_says_so(catalog: OfficialLibrary) -> None:
     assert "centos" not in catalog.names()
     info = classify_publisher(parse_reference("centos:7"), catalog)
     assert "deprecated" in info.reason and "no longer" in info.reason
@@ -117,7 +117,7 @@ def test_hub_namespace_without_hub_or_offline_is_community_unconfirmed(
     assert not hub.requests
 
 
-def test_unknown_is_stated_as_unknown_not_bad(catalog: OfficialCatalog) -> None:
+def test_unknown_is_stated_as_unknown_not_bad(catalog: OfficialLibrary) -> None:
     info = classify_publisher(parse_reference("ghcr.io/org/app:1"), catalog)
     assert "unknown, not bad" in info.reason
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from imagetrust.assess.evidence import Evidence, Outcome, Signal
 from imagetrust.assess.official.library import bashbrew_arch
-from imagetrust.assess.official.store import OfficialCatalog, official_name
+from imagetrust.assess.official.store import OfficialLibrary, official_name
 from imagetrust.errors import ImagetrustError
 from imagetrust.image.manifest import Manifest, parse_manifest
 from imagetrust.image.model import Descriptor, Image
@@ -278,7 +278,7 @@ def assess_attestations(
     source: ImageSource,
     image: Image,
     ref: ImageReference | None,
-    catalog: OfficialCatalog | None,
+    catalog: OfficialLibrary | None,
     *,
     image_behind: bool = False,
 ) -> AttestationResult:
@@ -347,7 +347,7 @@ def _with(result: AttestationResult, state: AttestationState, reason: str) -> At
 
 
 def _expected(
-    image: Image, ref: ImageReference | None, catalog: OfficialCatalog | None
+    image: Image, ref: ImageReference | None, catalog: OfficialLibrary | None
 ) -> tuple[str | None, str | None]:
     if ref is None or ref.tag is None or catalog is None or not catalog.is_official(ref):
         return None, None

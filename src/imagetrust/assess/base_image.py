@@ -24,7 +24,7 @@ from imagetrust.assess.attestations import Attestations, Provenance
 from imagetrust.assess.evidence import Evidence, Outcome, Signal
 from imagetrust.assess.freshness import resolve_current
 from imagetrust.assess.model import VulnSummary
-from imagetrust.assess.official.store import OfficialCatalog
+from imagetrust.assess.official.store import OfficialLibrary
 from imagetrust.atomic import write_atomic
 from imagetrust.catalog.model import Catalog, OSInfo, Package
 from imagetrust.errors import ImagetrustError
@@ -165,7 +165,7 @@ def detect_base(
     image: Image,
     *,
     client: RegistryClient,
-    catalog: OfficialCatalog | None,
+    catalog: OfficialLibrary | None,
     os_info: OSInfo | Callable[[], OSInfo | None] | None = None,
     attestations: Attestations | None = None,
     cache_dir: Path | None = None,
@@ -230,7 +230,7 @@ def _material_reference(uri: str) -> str | None:
 def _from_claim(
     image: Image,
     finder: BaseFinder,
-    catalog: OfficialCatalog | None,
+    catalog: OfficialLibrary | None,
     name: str,
     digest: str | None,
     method: Method,
@@ -268,7 +268,7 @@ def _status(
     ref: ImageReference,
     image: Image,
     finder: BaseFinder,
-    catalog: OfficialCatalog | None,
+    catalog: OfficialLibrary | None,
     *,
     built_digest: str | None,
 ) -> BaseImageResult:
@@ -315,7 +315,7 @@ def candidate_tags(library_tags: Sequence[str], os_info: OSInfo) -> list[str]:
 
 
 def _from_layers(
-    image: Image, finder: BaseFinder, catalog: OfficialCatalog | None, os_info: OSInfo | None
+    image: Image, finder: BaseFinder, catalog: OfficialLibrary | None, os_info: OSInfo | None
 ) -> BaseImageResult:
     if os_info is None or os_info.id == "unknown":
         return BaseImageResult(

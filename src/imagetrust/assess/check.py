@@ -28,9 +28,9 @@ from imagetrust.assess.freshness import FreshnessResult, check_freshness, freshn
 from imagetrust.assess.hub import HubClient
 from imagetrust.assess.model import ImageInfo, PullDiff, ScanFn, VulnSummary, pull_diff
 from imagetrust.assess.official.store import (
-    CatalogMissingError,
-    OfficialCatalog,
-    load_catalog,
+    LibraryMissingError,
+    OfficialLibrary,
+    load_library,
     official_name,
 )
 from imagetrust.assess.pinned import image_digests, tags_at_digest
@@ -73,7 +73,7 @@ def assess_image(
     target: str | Target,
     *,
     settings: Settings,
-    official: OfficialCatalog | Path | None = None,
+    official: OfficialLibrary | Path | None = None,
     hub_client: HubClient | None = None,
     scan: ScanFn | None = None,
     tag: str | ImageReference | None = None,
@@ -119,19 +119,19 @@ def tag_reference(
     return None, None
 
 
-def _catalog(official: OfficialCatalog | Path | None) -> OfficialCatalog | None:
-    if official is None or isinstance(official, OfficialCatalog):
+def _catalog(official: OfficialLibrary | Path | None) -> OfficialLibrary | None:
+    if official is None or isinstance(official, OfficialLibrary):
         return official
     try:
-        return load_catalog(official)
-    except CatalogMissingError:
+        return load_library(official)
+    except LibraryMissingError:
         return None
 
 
 @dataclass
 class _Assessor:
     settings: Settings
-    catalog: OfficialCatalog | None
+    catalog: OfficialLibrary | None
     hub_client: HubClient | None
     scan: ScanFn | None
     now: datetime | None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from imagetrust.assess.official.store import OfficialCatalog, official_name
+from imagetrust.assess.official.store import OfficialLibrary, official_name
 from imagetrust.errors import ImagetrustError
 from imagetrust.image.model import Image
 from imagetrust.reference import ImageReference
@@ -30,7 +30,7 @@ def image_digests(image: Image) -> frozenset[str]:
 def tags_at_digest(
     ref: ImageReference,
     digests: Iterable[str],
-    catalog: OfficialCatalog,
+    catalog: OfficialLibrary,
     client: RegistryClient,
     *,
     workers: int = 8,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from imagetrust.assess.hub import HubClient
-from imagetrust.assess.official.store import OfficialCatalog, official_name
+from imagetrust.assess.official.store import OfficialLibrary, official_name
 from imagetrust.errors import UsageError
 from imagetrust.reference.parse import ImageReference
 
@@ -154,7 +154,7 @@ def _publisher(entry: Any, where: str, index: int) -> Publisher:
 
 def classify_publisher(
     ref: ImageReference,
-    catalog: OfficialCatalog | None,
+    catalog: OfficialLibrary | None,
     hub_client: HubClient | None = None,
     *,
     publishers: tuple[Publisher, ...] | None = None,
@@ -186,7 +186,7 @@ def classify_publisher(
 
 
 def _official(
-    ref: ImageReference, name: str, catalog: OfficialCatalog | None, known: tuple[Publisher, ...]
+    ref: ImageReference, name: str, catalog: OfficialLibrary | None, known: tuple[Publisher, ...]
 ) -> PublisherInfo:
     wanted = _ECR_DOI_ID if ref.registry != "docker.io" else _DOI_ID
     publisher = next((p for p in known if p.id == wanted), None)

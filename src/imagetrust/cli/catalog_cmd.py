@@ -10,9 +10,9 @@ import click
 from imagetrust.assess.official import (
     DEFAULT_ARCHIVE_URL,
     UpdateResult,
-    import_catalog,
-    load_catalog,
-    update_catalog,
+    import_library,
+    load_library,
+    update_library,
 )
 from imagetrust.cli.main import cli
 from imagetrust.config import load_settings
@@ -53,7 +53,7 @@ def _report(result: UpdateResult, action: str) -> None:
 def catalog_update(url: str, force: bool) -> None:
     """Download the official-images library (conditional: unchanged means no download)."""
     settings = load_settings()
-    result = update_catalog(
+    result = update_library(
         settings.cache_dir, url, force=force, insecure=settings.insecure_registries
     )
     _report(result, "updated")
@@ -64,14 +64,14 @@ def catalog_update(url: str, force: bool) -> None:
 def catalog_import(path: Path) -> None:
     """Import the library offline from PATH: an official-images checkout or its library/ dir."""
     settings = load_settings()
-    _report(import_catalog(settings.cache_dir, path), "imported")
+    _report(import_library(settings.cache_dir, path), "imported")
 
 
 @catalog_group.command("status")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
 def catalog_status(output_format: str) -> None:
     """When the library was fetched, from where, and how many repositories it lists."""
-    catalog = load_catalog(load_settings().cache_dir)
+    catalog = load_library(load_settings().cache_dir)
     meta = catalog.meta
     if output_format == "json":
         click.echo(json.dumps({**meta.to_json(), "repositories": len(catalog.names())}, indent=2))

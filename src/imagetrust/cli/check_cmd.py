@@ -11,10 +11,10 @@ from rich.console import Console
 
 from imagetrust.assess.official import (
     DEFAULT_ARCHIVE_URL,
-    CatalogMissingError,
-    OfficialCatalog,
-    load_catalog,
-    update_catalog,
+    LibraryMissingError,
+    OfficialLibrary,
+    load_library,
+    update_library,
 )
 from imagetrust.cli.main import cli
 from imagetrust.cli.options import (
@@ -31,22 +31,22 @@ from imagetrust.report.check import check_json, check_markdown, render_check
 from imagetrust.report.output import write_output
 
 
-def official_catalog(settings: Settings) -> OfficialCatalog | None:
+def official_catalog(settings: Settings) -> OfficialLibrary | None:
     """The official-images catalog, fetched on first use unless offline.
 
     A failed fetch is a warning, not an error: the verdict then says the publisher could not be
     confirmed, which is true.
     """
     try:
-        return load_catalog(settings.cache_dir)
-    except CatalogMissingError:
+        return load_library(settings.cache_dir)
+    except LibraryMissingError:
         if settings.offline:
             return None
     url = os.environ.get("IMAGETRUST_CATALOG_URL") or DEFAULT_ARCHIVE_URL
     click.echo("note: fetching the official-images library (first use)", err=True)
     try:
-        update_catalog(settings.cache_dir, url, insecure=settings.insecure_registries)
-        return load_catalog(settings.cache_dir)
+        update_library(settings.cache_dir, url, insecure=settings.insecure_registries)
+        return load_library(settings.cache_dir)
     except ImagetrustError as error:
         click.echo(f"imagetrust: warning: official-images library unavailable: {error}", err=True)
         return None

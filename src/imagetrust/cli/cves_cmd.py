@@ -40,7 +40,7 @@ class LoadedCatalog:
     base_layers: int | None = None
 
 
-def load_catalog(image: str, settings: Settings) -> tuple[Catalog, ScanSubject]:
+def load_inventory(image: str, settings: Settings) -> tuple[Catalog, ScanSubject]:
     """Catalog any image source, or read an ``sbom:FILE``."""
     loaded = load_image_catalog(image, settings)
     return loaded.catalog, loaded.subject
@@ -74,13 +74,13 @@ def base_layer_count(opened: OpenImage, catalog: Catalog, settings: Settings) ->
     """How many of the image's first layers are its base's, or a UsageError saying why not."""
     from imagetrust.assess.base_image import detect_base
     from imagetrust.assess.check import tag_reference
-    from imagetrust.assess.official.store import CatalogMissingError
-    from imagetrust.assess.official.store import load_catalog as load_official
+    from imagetrust.assess.official.store import LibraryMissingError
+    from imagetrust.assess.official.store import load_library as load_official
     from imagetrust.source.registry.client import RegistryClient
 
     try:
         official = load_official(settings.cache_dir)
-    except CatalogMissingError:
+    except LibraryMissingError:
         official = None
     ref, _ = tag_reference(opened.target, opened.image, None)
     with RegistryClient(settings) as client:
@@ -297,7 +297,7 @@ __all__ = [
     "FORMATS",
     "LoadedCatalog",
     "cves_command",
-    "load_catalog",
+    "load_inventory",
     "load_image_catalog",
     "render",
 ]

@@ -34,9 +34,9 @@ from imagetrust.assess.freshness import CurrentImage, resolve_current
 from imagetrust.assess.hub import HubClient
 from imagetrust.assess.model import PullDiff, ScanFn, VulnFinding, VulnSummary, pull_diff
 from imagetrust.assess.official.store import (
-    CatalogMissingError,
-    OfficialCatalog,
-    load_catalog,
+    LibraryMissingError,
+    OfficialLibrary,
+    load_library,
     official_name,
 )
 from imagetrust.assess.publishers import classify_publisher
@@ -299,7 +299,7 @@ def local_freshness(
     )
 
 
-def _tag_status(ref: ImageReference, catalog: OfficialCatalog | None) -> str:
+def _tag_status(ref: ImageReference, catalog: OfficialLibrary | None) -> str:
     if official_name(ref) is None:
         return "not-applicable"
     return catalog.tag_status(ref).state if catalog is not None else "unknown"
@@ -312,7 +312,7 @@ def audit_local_images(
     what_pulling_fixes: bool = False,
     scan: ScanFn | None = None,
     scan_key: Callable[[], str | None] | None = None,
-    official: OfficialCatalog | Path | None = None,
+    official: OfficialLibrary | Path | None = None,
     parallel: int = 4,
     daemon: DaemonClient | None = None,
     progress: Progress | None = None,
@@ -387,12 +387,12 @@ def _connect(settings: Settings) -> DaemonClient:
         ) from None
 
 
-def _official(official: OfficialCatalog | Path) -> OfficialCatalog | None:
-    if isinstance(official, OfficialCatalog):
+def _official(official: OfficialLibrary | Path) -> OfficialLibrary | None:
+    if isinstance(official, OfficialLibrary):
         return official
     try:
-        return load_catalog(official)
-    except CatalogMissingError:
+        return load_library(official)
+    except LibraryMissingError:
         return None
 
 
@@ -415,7 +415,7 @@ class _Run:
     clock: _Clock
     scan: ScanFn | None
     scan_key: Callable[[], str | None] | None
-    catalog: OfficialCatalog | None
+    catalog: OfficialLibrary | None
     progress: Progress | None
     scanned: int = 0
     cached: int = 0
@@ -568,7 +568,7 @@ def _entry(
     summaries: dict[str, VulnSummary],
     pulls: dict[Key, PullDiff],
     run: _Run,
-    catalog: OfficialCatalog | None,
+    catalog: OfficialLibrary | None,
     what_pulling_fixes: bool,
     hub_client: HubClient | None = None,
 ) -> AuditEntry:

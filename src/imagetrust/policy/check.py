@@ -12,7 +12,7 @@ from pathlib import Path
 from imagetrust.assess.check import Assessment, assess_image
 from imagetrust.assess.hub import HubClient
 from imagetrust.assess.model import ScanFn
-from imagetrust.assess.official.store import OfficialCatalog
+from imagetrust.assess.official.store import OfficialLibrary
 from imagetrust.config import Settings
 from imagetrust.image.model import Platform
 from imagetrust.policy.verdict import TrustFacts, Verdict, decide
@@ -55,7 +55,7 @@ def check_image(
     target: str | Target,
     *,
     settings: Settings,
-    official: OfficialCatalog | Path | None = None,
+    official: OfficialLibrary | Path | None = None,
     hub_client: HubClient | None = None,
     scan: ScanFn | None = None,
     tag: str | ImageReference | None = None,

@@ -18,10 +18,10 @@ import pytest
 
 from imagetrust.assess.official.archive import read_library_archive
 from imagetrust.assess.official.store import (
-    CatalogMissingError,
-    load_catalog,
+    LibraryMissingError,
+    load_library,
     store_dir,
-    update_catalog,
+    update_library,
 )
 from imagetrust.cli import catalog_cmd  # noqa: F401  - registers the command on the group
 from imagetrust.cli.main import main
@@ -110,14 +110,14 @@ def test_much_smaller_library_is_refused_unless_forced(tmp_path: Path) -> None:
     body = {"value": gzip.compress(_tar(50))}
     with _server(body) as srv:
         url = f"{srv.url}/a.tar.gz"
-        assert update_catalog(cache, url).meta.files == 50
-        before = load_catalog(cache).root
+        assert update_library(cache, url).meta.files == 50
+        before = load_library(cache).root
         body["value"] = gzip.compress(_tar(20))  # complete, but 40% of what is installed
         with pytest.raises(FeedError, match="only 20 library files, the installed catalog 50"):
-            update_catalog(cache, url, force=False)
-        assert load_catalog(cache).root == before and len(load_catalog(cache).names()) == 50
-        assert update_catalog(cache, url, force=True).meta.files == 20
-    assert len(load_catalog(cache).names()) == 20
+            update_library(cache, url, force=False)
+        assert load_library(cache).root == before and len(load_library(cache).names()) == 50
+        assert update_library(cache, url, force=True).meta.files == 20
+    assert len(load_library(cache).names()) == 20
 
 
 def test_damaged_download_keeps_the_installed_catalog(tmp_path: Path) -> None:
@@ -125,26 +125,26 @@ def test_damaged_download_keeps_the_installed_catalog(tmp_path: Path) -> None:
     body = {"value": gzip.compress(_tar(50))}
     with _server(body) as srv:
         url = f"{srv.url}/a.tar.gz"
-        update_catalog(cache, url)
-        before = load_catalog(cache).root
+        update_library(cache, url)
+        before = load_library(cache).root
         raw = bytearray(_tar(50))
         offset = _header_offset(bytes(raw), f"{TOP}/library/img40")
         raw[offset + 148 : offset + 156] = b"9999999\0"
         body["value"] = gzip.compress(bytes(raw))
         with pytest.raises(FeedError, match="damaged"):
-            update_catalog(cache, url, force=True)
-    assert load_catalog(cache).root == before
+            update_library(cache, url, force=True)
+    assert load_library(cache).root == before
     assert sorted(p.name for p in store_dir(cache).iterdir() if p.name.startswith(".")) == []
 
 
 def test_nested_meta_json_is_reported_as_unreadable(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     with _server({"value": gzip.compress(_tar(3))}) as srv:
-        update_catalog(cache, f"{srv.url}/a.tar.gz")
-    meta = load_catalog(cache).root / "meta.json"
+        update_library(cache, f"{srv.url}/a.tar.gz")
+    meta = load_library(cache).root / "meta.json"
     meta.write_bytes(b"[" * 200_000)
-    with pytest.raises(CatalogMissingError, match="unreadable: meta.json is not valid JSON"):
-        load_catalog(cache)
+    with pytest.raises(LibraryMissingError, match="unreadable: meta.json is not valid JSON"):
+        load_library(cache)
 
 
 # -- URLs: plain HTTP only to loopback or listed hosts; credentials never shown ----------------
@@ -159,9 +159,9 @@ def test_plain_http_to_a_non_loopback_host_is_refused(tmp_path: Path) -> None:
         port = srv.url.rsplit(":", 1)[1]
         url = f"http://0.0.0.0:{port}/a.tar.gz"
         with pytest.raises(UsageError, match=r"refusing plain HTTP to 0\.0\.0\.0"):
-            update_catalog(tmp_path / "cache", url)
+            update_library(tmp_path / "cache", url)
         assert _requests(srv) == []
-        result = update_catalog(tmp_path / "cache", url, insecure=frozenset({"0.0.0.0"}))
+        result = update_library(tmp_path / "cache", url, insecure=frozenset({"0.0.0.0"}))
         assert result.meta.files == 3 and _requests(srv) == ["/a.tar.gz"]
 
 
@@ -170,7 +170,7 @@ def test_redirect_to_plain_http_elsewhere_is_refused(tmp_path: Path) -> None:
         port = target.url.rsplit(":", 1)[1]
         hop = {"/r": lambda _h: Reply(302, headers={"Location": f"http://0.0.0.0:{port}/a.tar.gz"})}
         with serve(hop) as redirector, pytest.raises(UsageError, match="refusing plain HTTP"):
-            update_catalog(tmp_path / "cache", f"{redirector.url}/r")
+            update_library(tmp_path / "cache", f"{redirector.url}/r")
         assert _requests(target) == []
     assert not any(p.name.startswith(".download") for p in store_dir(tmp_path / "cache").iterdir())
 
@@ -180,12 +180,12 @@ def test_credentials_in_the_catalog_url_are_never_stored_or_shown(tmp_path: Path
     body = {"value": gzip.compress(_tar(3))}
     with _server(body) as srv:
         url = srv.url.replace("http://", "http://alice:s3cret@") + "/a.tar.gz"
-        result = update_catalog(cache, url)
+        result = update_library(cache, url)
         assert result.meta.source == srv.url.replace("http://", "http://***@") + "/a.tar.gz"
-        assert "s3cret" not in (load_catalog(cache).root / "meta.json").read_text()
+        assert "s3cret" not in (load_library(cache).root / "meta.json").read_text()
         assert srv.requests[0][1]["authorization"] == "Basic YWxpY2U6czNjcmV0"  # alice:s3cret
         with pytest.raises(FeedError) as caught:
-            update_catalog(cache, url.replace("/a.tar.gz", "/missing.tar.gz"))
+            update_library(cache, url.replace("/a.tar.gz", "/missing.tar.gz"))
     assert "HTTP 404" in str(caught.value) and "s3cret" not in str(caught.value)
 
 

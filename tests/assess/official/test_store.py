@@ -20,10 +20,10 @@ import pytest
 
 from imagetrust.assess.official.library import parse_library
 from imagetrust.assess.official.store import (
-    CatalogMissingError,
-    import_catalog,
-    load_catalog,
-    update_catalog,
+    LibraryMissingError,
+    import_library,
+    load_library,
+    update_library,
 )
 from imagetrust.errors import FeedError, NetworkError
 from imagetrust.reference.parse import parse_reference
@@ -109,7 +109,7 @@ def test_update_installs_library_and_ignores_hostile_members(
     tmp_path: Path, server: Server, library_dir: Path, test_data: Path
 ) -> None:
     cache = tmp_path / "cache"
-    result = update_catalog(cache, _url(server))
+    result = update_library(cache, _url(server))
 
     assert result.changed
     names = sorted(p.name for p in library_dir.iterdir())
@@ -123,7 +123,7 @@ def test_update_installs_library_and_ignores_hostile_members(
     assert not list(tmp_path.rglob("escape-*"))
     assert not Path("/tmp/escape-absolute").exists()
 
-    catalog = load_catalog(cache)
+    catalog = load_library(cache)
     assert sorted(catalog.names()) == names  # no README, no nested test/library, no symlink
     text = (library_dir / "postgres").read_text(encoding="utf-8")
     assert catalog.lookup("postgres") == parse_library(text, "postgres", source=str(
@@ -137,9 +137,9 @@ def test_second_update_is_conditional_and_keeps_the_catalog(
     tmp_path: Path, server: Server, archive: Archive
 ) -> None:
     cache = tmp_path / "cache"
-    first = update_catalog(cache, _url(server))
-    root = load_catalog(cache).root
-    second = update_catalog(cache, _url(server))
+    first = update_library(cache, _url(server))
+    root = load_library(cache).root
+    second = update_library(cache, _url(server))
 
     assert not second.changed
     assert second.meta.fetched_at == first.meta.fetched_at
@@ -147,35 +147,35 @@ def test_second_update_is_conditional_and_keeps_the_catalog(
     tarball_requests = [h for p, h in server.requests if p.startswith("/codeload/")]
     assert "if-none-match" not in tarball_requests[0]
     assert tarball_requests[1]["if-none-match"] == '"v1"'
-    assert load_catalog(cache).root == root
-    assert load_catalog(cache).meta.checked_at == second.meta.checked_at
+    assert load_library(cache).root == root
+    assert load_library(cache).meta.checked_at == second.meta.checked_at
 
     archive.etag = '"v2"'
-    third = update_catalog(cache, _url(server))
+    third = update_library(cache, _url(server))
     assert third.changed
-    assert load_catalog(cache).meta.etag == '"v2"'
-    assert load_catalog(cache).root != root
+    assert load_library(cache).meta.etag == '"v2"'
+    assert load_library(cache).root != root
 
 
 def test_failed_or_corrupt_download_leaves_the_old_catalog(
     tmp_path: Path, server: Server, archive: Archive
 ) -> None:
     cache = tmp_path / "cache"
-    update_catalog(cache, _url(server))
-    before = load_catalog(cache)
+    update_library(cache, _url(server))
+    before = load_library(cache)
 
     archive.status = 500
     with pytest.raises(FeedError, match="HTTP 500"):
-        update_catalog(cache, _url(server), force=True)
+        update_library(cache, _url(server), force=True)
 
     archive.status = 200
     archive.etag = '"v3"'
     archive.body = archive.body[: len(archive.body) // 2]
     with pytest.raises(FeedError) as caught:
-        update_catalog(cache, _url(server))
+        update_library(cache, _url(server))
     assert "\n" not in str(caught.value)
 
-    after = load_catalog(cache)
+    after = load_library(cache)
     assert after.root == before.root
     assert after.names() == before.names()
     leftovers = [p.name for p in (cache / "official-images").iterdir() if p.name.startswith(".")]
@@ -191,22 +191,22 @@ def test_archive_without_library_is_refused(tmp_path: Path) -> None:
         serve({"/a.tar.gz": lambda _h: Reply(200, buffer.getvalue())}) as srv,
         pytest.raises(FeedError, match="no library/ files"),
     ):
-        update_catalog(tmp_path / "cache", f"{srv.url}/a.tar.gz")
-    with pytest.raises(CatalogMissingError):
-        load_catalog(tmp_path / "cache")
+        update_library(tmp_path / "cache", f"{srv.url}/a.tar.gz")
+    with pytest.raises(LibraryMissingError):
+        load_library(tmp_path / "cache")
 
 
 def test_unreachable_server_is_a_network_error(tmp_path: Path) -> None:
     with serve({}) as srv:
         url = f"{srv.url}/gone.tar.gz"
     with pytest.raises(NetworkError) as caught:
-        update_catalog(tmp_path / "cache", url, timeout=5)
+        update_library(tmp_path / "cache", url, timeout=5)
     assert "catalog import" in str(caught.value)
 
 
 def test_missing_catalog_says_how_to_get_one(tmp_path: Path) -> None:
-    with pytest.raises(CatalogMissingError) as caught:
-        load_catalog(tmp_path / "cache")
+    with pytest.raises(LibraryMissingError) as caught:
+        load_library(tmp_path / "cache")
     message = str(caught.value)
     assert "imagetrust catalog update" in message
     assert "imagetrust catalog import" in message
@@ -217,13 +217,13 @@ def test_import_from_checkout_and_from_library_dir(
     tmp_path: Path, test_data: Path, library_dir: Path
 ) -> None:
     cache = tmp_path / "cache"
-    result = import_catalog(cache, test_data / "official-images")
+    result = import_library(cache, test_data / "official-images")
     assert result.meta.files == len(list(library_dir.iterdir()))
-    assert load_catalog(cache).names() == frozenset(p.name for p in library_dir.iterdir())
+    assert load_library(cache).names() == frozenset(p.name for p in library_dir.iterdir())
 
     other = tmp_path / "cache2"
-    import_catalog(other, library_dir)
-    assert load_catalog(other).names() == load_catalog(cache).names()
+    import_library(other, library_dir)
+    assert load_library(other).names() == load_library(cache).names()
 
 
 def test_import_records_git_head_and_skips_symlinks(tmp_path: Path, library_dir: Path) -> None:
@@ -236,10 +236,10 @@ def test_import_records_git_head_and_skips_symlinks(tmp_path: Path, library_dir:
     (checkout / ".git" / "HEAD").write_text("ref: refs/heads/master\n")
     (checkout / ".git" / "refs" / "heads" / "master").write_text(commit + "\n")
 
-    result = import_catalog(tmp_path / "cache", checkout)
+    result = import_library(tmp_path / "cache", checkout)
     assert result.meta.commit == commit
     assert result.unsafe_members == ("sneaky",)
-    assert load_catalog(tmp_path / "cache").names() == frozenset({"postgres"})
+    assert load_library(tmp_path / "cache").names() == frozenset({"postgres"})
 
 
 def test_invalid_library_file_is_reported_and_fails_on_lookup(tmp_path: Path) -> None:
@@ -247,9 +247,9 @@ def test_invalid_library_file_is_reported_and_fails_on_lookup(tmp_path: Path) ->
     library.mkdir()
     (library / "good").write_text("Maintainers: A (@a)\nGitRepo: r\n\nTags: 1\nGitCommit: abc\n")
     (library / "bad").write_text("Maintainers: A (@a)\n\nTags: 1\n")
-    result = import_catalog(tmp_path / "cache", library)
+    result = import_library(tmp_path / "cache", library)
     assert len(result.invalid_files) == 1 and "bad line 3" in result.invalid_files[0]
-    catalog = load_catalog(tmp_path / "cache")
+    catalog = load_library(tmp_path / "cache")
     assert catalog.lookup("good") is not None
     with pytest.raises(FeedError, match="bad line 3"):
         catalog.lookup("bad")
@@ -257,16 +257,16 @@ def test_invalid_library_file_is_reported_and_fails_on_lookup(tmp_path: Path) ->
 
 def test_damaged_pointer_is_reported(tmp_path: Path, library_dir: Path) -> None:
     cache = tmp_path / "cache"
-    import_catalog(cache, library_dir)
+    import_library(cache, library_dir)
     (cache / "official-images" / "CURRENT").write_text("../../etc\n")
-    with pytest.raises(CatalogMissingError, match="damaged"):
-        load_catalog(cache)
+    with pytest.raises(LibraryMissingError, match="damaged"):
+        load_library(cache)
 
 
 def test_official_and_tag_status(tmp_path: Path, library_dir: Path) -> None:
     cache = tmp_path / "cache"
-    import_catalog(cache, library_dir)
-    catalog = load_catalog(cache)
+    import_library(cache, library_dir)
+    catalog = load_library(cache)
     text = (library_dir / "postgres").read_text(encoding="utf-8")
     tag_lines = [line.partition(":")[2] for line in text.splitlines() if line.startswith("Tags:")]
     supported = tag_lines[0].split(",")[0].strip()
@@ -302,8 +302,8 @@ def test_official_and_tag_status(tmp_path: Path, library_dir: Path) -> None:
 def test_catalog_age(tmp_path: Path, library_dir: Path) -> None:
     from datetime import timedelta
 
-    import_catalog(tmp_path / "cache", library_dir)
-    catalog = load_catalog(tmp_path / "cache")
+    import_library(tmp_path / "cache", library_dir)
+    catalog = load_library(tmp_path / "cache")
     later = catalog.meta.checked_at + timedelta(days=8)
     assert catalog.age(later) == timedelta(days=8)
     assert catalog.is_stale(now=later)

@@ -55,12 +55,12 @@ ECR_PUBLIC_NAMESPACE = "docker/library/"
 TagState = Literal["supported", "unsupported", "unknown"]
 
 
-class CatalogMissingError(DatabaseError):
+class LibraryMissingError(DatabaseError):
     """No official-images catalog has been downloaded or imported yet (or it is unreadable)."""
 
 
 @dataclass(frozen=True, slots=True)
-class CatalogMeta:
+class LibraryMeta:
     """Where a catalog generation came from and when."""
 
     source: str
@@ -85,7 +85,7 @@ class CatalogMeta:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> CatalogMeta:
+    def from_json(cls, data: Mapping[str, Any]) -> LibraryMeta:
         return cls(
             source=str(data["source"]),
             fetched_at=datetime.fromisoformat(str(data["fetched_at"])),
@@ -103,7 +103,7 @@ class UpdateResult:
 
     changed: bool
     """False when the server answered 304 Not Modified and the catalog was kept."""
-    meta: CatalogMeta
+    meta: LibraryMeta
     unsafe_members: tuple[str, ...] = ()
     """Archive members refused (links, absolute paths, ``..``)."""
     invalid_files: tuple[str, ...] = ()
@@ -123,10 +123,10 @@ class TagStatus:
     catalog_commit: str | None = None
 
 
-class OfficialCatalog:
+class OfficialLibrary:
     """A loaded catalog generation: library texts in memory, each parsed on first lookup."""
 
-    def __init__(self, texts: Mapping[str, str], meta: CatalogMeta, root: Path) -> None:
+    def __init__(self, texts: Mapping[str, str], meta: LibraryMeta, root: Path) -> None:
         self._texts = dict(texts)
         self._parsed: dict[str, LibraryFile] = {}
         self.meta = meta
@@ -256,26 +256,26 @@ def store_dir(cache_dir: Path) -> Path:
     return cache_dir / STORE_DIR
 
 
-def load_catalog(cache_dir: Path) -> OfficialCatalog:
-    """Load the current catalog, or raise :class:`CatalogMissingError` saying how to get one."""
+def load_library(cache_dir: Path) -> OfficialLibrary:
+    """Load the current catalog, or raise :class:`LibraryMissingError` saying how to get one."""
     base = store_dir(cache_dir)
     try:
         generation = (base / _POINTER).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        raise CatalogMissingError(
+        raise LibraryMissingError(
             f"no Docker Official Images catalog in {base}", hint=_HINT_MISSING
         ) from None
     except OSError as error:
-        raise CatalogMissingError(
+        raise LibraryMissingError(
             f"cannot read {base / _POINTER}: {error}", hint=_HINT_MISSING
         ) from error
     root = base / generation
     if not generation.startswith("gen-") or "/" in generation or not root.is_dir():
-        raise CatalogMissingError(
+        raise LibraryMissingError(
             f"the official-images catalog pointer in {base} is damaged", hint=_HINT_MISSING
         )
     try:
-        meta = CatalogMeta.from_json(
+        meta = LibraryMeta.from_json(
             jsonutil.loads((root / _META).read_bytes(), what=_META, error=DatabaseError)
         )
         texts = {
@@ -284,23 +284,23 @@ def load_catalog(cache_dir: Path) -> OfficialCatalog:
             if p.is_file() and is_valid_library_name(p.name)
         }
     except (OSError, ValueError, KeyError, TypeError, DatabaseError) as error:
-        raise CatalogMissingError(
+        raise LibraryMissingError(
             f"the official-images catalog in {root} is unreadable: {error}", hint=_HINT_MISSING
         ) from None
-    return OfficialCatalog(texts, meta, root)
+    return OfficialLibrary(texts, meta, root)
 
 
-def _current_meta(cache_dir: Path) -> CatalogMeta | None:
+def _current_meta(cache_dir: Path) -> LibraryMeta | None:
     try:
-        return load_catalog(cache_dir).meta
-    except CatalogMissingError:
+        return load_library(cache_dir).meta
+    except LibraryMissingError:
         return None
 
 
 # --- updating ------------------------------------------------------------------------------------
 
 
-def update_catalog(
+def update_library(
     cache_dir: Path,
     url: str = DEFAULT_ARCHIVE_URL,
     *,
@@ -337,7 +337,7 @@ def update_catalog(
             )
         if status == 304 and previous is not None:
             meta = replace(previous, checked_at=datetime.now(UTC))
-            root = base / load_catalog(cache_dir).root.name
+            root = base / load_library(cache_dir).root.name
             write_atomic(root / _META, json.dumps(meta.to_json(), indent=2).encode(), sync_dir=True)
             return UpdateResult(changed=False, meta=meta)
         archive = read_library_archive(tmp)
@@ -360,7 +360,7 @@ def update_catalog(
             "`imagetrust catalog update --force`",
         )
     now = datetime.now(UTC)
-    meta = CatalogMeta(
+    meta = LibraryMeta(
         source=shown,
         fetched_at=now,
         checked_at=now,
@@ -425,7 +425,7 @@ def _download(
         ) from None
 
 
-def import_catalog(cache_dir: Path, path: Path) -> UpdateResult:
+def import_library(cache_dir: Path, path: Path) -> UpdateResult:
     """Install the catalog from a local official-images checkout or its ``library/`` directory."""
     library = path / "library" if (path / "library").is_dir() else path
     if not library.is_dir():
@@ -450,7 +450,7 @@ def import_catalog(cache_dir: Path, path: Path) -> UpdateResult:
             hint="give an official-images checkout or its library/ directory",
         )
     now = datetime.now(UTC)
-    meta = CatalogMeta(
+    meta = LibraryMeta(
         source=str(path.resolve()),
         fetched_at=now,
         checked_at=now,
@@ -492,7 +492,7 @@ def _is_sha(text: str) -> bool:
     return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
 
 
-def _install(base: Path, files: Mapping[str, bytes], meta: CatalogMeta) -> tuple[str, ...]:
+def _install(base: Path, files: Mapping[str, bytes], meta: LibraryMeta) -> tuple[str, ...]:
     """Write a new generation, switch ``CURRENT`` to it atomically, prune the old ones."""
     invalid: list[str] = []
     for name, data in files.items():
