@@ -32,18 +32,29 @@ SHARED = [
     ("atomic.py", "atomic file writes for caches, catalogs and reports"),
     ("tarwalk.py", "the bounded tar header walker layers and archives are read with"),
     ("config.py", "settings: flags, then environment, then the config file"),
-    ("api.py", "the library API the CLI is a shell over"),
-    ("cli", "the command line"),
+]
+ABOVE = [
+    ("app", "the application layer: each use case end to end, returning typed documents"),
+    ("api.py", "the library API: the application layer's use cases and pieces, re-exported"),
+    ("cli", "the command line: parse flags, call one use case, render its document"),
 ]
 
 INTRO = """# Architecture
 
 One pipeline, data flowing one way. Each stage is a subpackage of `src/imagetrust/`; it receives
 the typed output of the stage before it and never imports a later stage (enforced by
-`tests/test_architecture.py`). The CLI is a thin shell over `imagetrust.api`.
+`tests/test_architecture.py`). Above the stages, the application layer (`app/`) runs each use
+case end to end and returns a typed document; the CLI and `imagetrust.api` are thin shells over
+it. Shared mechanisms sit below the stages.
 
 ```
+                 cli          api
+                   └─────┬─────┘
+                application layer (app/)
+                         |
 reference ─▶ source ─▶ image ─▶ catalog ─▶ match ─▶ assess ─▶ policy ─▶ report
+                         |
+        oci · versions · atomic · tarwalk · errors · config
 ```
 
 This map is generated from the modules' docstrings by `scripts/architecture.py`.
@@ -64,7 +75,7 @@ def modules(entry: str) -> list[Path]:
 
 def render() -> str:
     lines = [INTRO]
-    for title, entries in (("Stages", STAGES), ("Shared", SHARED)):
+    for title, entries in (("Above the stages", ABOVE), ("Stages", STAGES), ("Shared", SHARED)):
         lines.append(f"## {title}\n")
         for entry, summary in entries:
             lines.append(f"### `{entry}` — {summary}\n")

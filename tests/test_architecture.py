@@ -38,7 +38,7 @@ def test_no_stage_imports_a_later_stage_or_the_api() -> None:
                 continue
             target = parts[1]
             later = target in STAGES and STAGES.index(target) > STAGES.index(top)
-            if later or target in ("api", "cli"):
+            if later or target in ("app", "api", "cli"):
                 violations.append(f"{path.relative_to(PACKAGE)} imports {module}")
     assert violations == []
 
@@ -49,3 +49,33 @@ def test_cross_cutting_modules_import_no_stage_above_the_oci_vocabulary() -> Non
             parts = module.split(".")
             if parts[0] == "imagetrust" and len(parts) > 1:
                 assert parts[1] in ("errors", "oci"), f"{name} imports {module}"
+
+
+def test_the_application_layer_never_imports_the_cli_or_the_api() -> None:
+    violations = [
+        f"{path.relative_to(PACKAGE)} imports {module}"
+        for path in sorted((PACKAGE / "app").rglob("*.py"))
+        for module in imported_modules(path)
+        if module.split(".")[:2] in (["imagetrust", "cli"], ["imagetrust", "api"])
+    ]
+    assert violations == []
+
+
+def test_the_cli_runs_use_cases_only_through_the_application_layer() -> None:
+    """Commands parse flags, call the app and render: they never drive the stages' entry points
+    (open, catalog, match, assess, decide) themselves."""
+    entry_points = {
+        "imagetrust.image.session": {"open_image"},
+        "imagetrust.catalog.run": {"catalog_image"},
+        "imagetrust.match.scan": {"scan_catalog", "match_catalog", "ensure_feeds"},
+        "imagetrust.assess.check": {"assess_image"},
+        "imagetrust.policy.check": {"decide_assessment"},
+        "imagetrust.policy.verdict": {"decide"},
+    }
+    violations = []
+    for path in sorted((PACKAGE / "cli").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module in entry_points:
+                used = {alias.name for alias in node.names} & entry_points[node.module]
+                violations += [f"{path.relative_to(PACKAGE)}: {node.module}.{n}" for n in used]
+    assert violations == []

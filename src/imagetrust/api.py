@@ -1,72 +1,45 @@
-"""The library API: what the CLI calls, and what a user can import.
+"""The library API: every use case the CLI runs, as one call each, and the pieces they share.
 
-Each function runs the pipeline up to the stage it needs and returns typed results; nothing here
-prints. Example::
+Each function returns a typed document (:mod:`imagetrust.report.document`) or result; nothing
+here prints. The CLI parses flags, calls one of these and renders the document with
+:func:`imagetrust.report.formats.render`. Examples (README "Library" has a runnable one each)::
 
-    from imagetrust.api import inspect_image
-    image = inspect_image("postgres:16")
-    print(image.digest, [layer.diff_id for layer in image.layers])
+    from imagetrust.api import check, cves
+    verdict = check("postgres:16").result.verdict
+    print(verdict.level.slug, verdict.reasons)
+    print(len(cves("postgres:16").findings))
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
+from imagetrust.app.audit import audit, audit_local_images
+from imagetrust.app.check import check, check_document, check_image
+from imagetrust.app.cves import cves, scan_document
+from imagetrust.app.inspect import inspect, inspect_image
+from imagetrust.app.inventory import Inventory, opened_inventory, read_inventory
+from imagetrust.app.runtime import Messages, Runtime
+from imagetrust.app.sbom import sbom
+from imagetrust.app.scanning import scan_inventory, summarize
+from imagetrust.assess.check import assess_image
 from imagetrust.catalog.model import Catalog
 from imagetrust.config import Settings, load_settings
 from imagetrust.image.model import Image, Platform
-from imagetrust.image.session import OpenImage, open_image
+from imagetrust.image.session import CopyRead, OpenImage, open_image
+from imagetrust.policy.check import CheckResult, decide_assessment
 from imagetrust.reference import Target
-from imagetrust.source.daemon.model import LocalImageInfo
-
-
-def inspect_image(
-    target: str | Target, *, settings: Settings | None = None, platform: Platform | None = None
-) -> Image:
-    """Manifest, config and layers of one image, from any source, without reading layers."""
-    return inspect(target, settings=settings, platform=platform).image
-
-
-@dataclass(frozen=True)
-class Inspection:
-    image: Image
-    ratelimit_remaining: int | None
-    origin: str
-    note: str | None
-    local: LocalImageInfo | None
-
-
-def inspect(
-    target: str | Target,
-    *,
-    settings: Settings | None = None,
-    platform: Platform | None = None,
-    source_mode: str | None = None,
-) -> Inspection:
-    """Like :func:`inspect_image`, plus which copy was read and the registry's pull limits."""
-    with open_image(
-        target, settings=settings, platform=platform, source_mode=source_mode
-    ) as opened:
-        return Inspection(
-            opened.image, opened.ratelimit_remaining, opened.origin, opened.note, opened.local
-        )
+from imagetrust.report.formats import render
 
 
 @dataclass(frozen=True)
 class ScannedImage:
-    """An image and its package inventory."""
+    """An image and its package inventory (what :func:`catalog` returns)."""
 
     image: Image
     catalog: Catalog
     origin: str = "registry"
     note: str | None = None
-
-
-def layer_cache_dir(settings: Settings) -> Path:
-    """Root the catalog's per-layer cache lives under (the reader keeps it in ``<root>/layers``),
-    so a second image on the same base re-reads only its own layers."""
-    return settings.cache_dir
 
 
 def catalog(
@@ -76,23 +49,42 @@ def catalog(
     platform: Platform | None = None,
     source_mode: str | None = None,
 ) -> ScannedImage:
-    """The package inventory of one image (OS and language packages, with their layers)."""
-    from imagetrust.catalog.run import catalog_image
+    """The package inventory of one image with its image model (see also :func:`sbom`)."""
+    from imagetrust.app.inventory import catalog_opened
 
     settings = settings or load_settings()
     with open_image(
         target, settings=settings, platform=platform, source_mode=source_mode
     ) as opened:
-        inventory = catalog_image(opened.source, opened.image, cache_dir=layer_cache_dir(settings))
+        inventory = catalog_opened(opened.source, opened.image, settings)
         return ScannedImage(opened.image, inventory, opened.origin, opened.note)
 
 
 __all__ = [
-    "Inspection",
+    "CheckResult",
+    "CopyRead",
+    "Inventory",
+    "Messages",
     "OpenImage",
+    "Runtime",
     "ScannedImage",
+    "assess_image",
+    "audit",
+    "audit_local_images",
     "catalog",
+    "check",
+    "check_document",
+    "check_image",
+    "cves",
+    "decide_assessment",
     "inspect",
     "inspect_image",
     "open_image",
+    "opened_inventory",
+    "read_inventory",
+    "render",
+    "sbom",
+    "scan_document",
+    "scan_inventory",
+    "summarize",
 ]

@@ -14,16 +14,17 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from imagetrust.assess.check import assess_image
 from imagetrust.assess.evidence import Outcome, Signal
 from imagetrust.assess.model import VulnFinding
 from imagetrust.assess.official import OfficialLibrary, import_library, load_library
 from imagetrust.catalog.model import Catalog
 from imagetrust.config import Settings, load_settings
 from imagetrust.image.model import Image
-from imagetrust.policy.check import check_image
+from imagetrust.app.check import check_image
+from imagetrust.image.session import CopyRead
 from imagetrust.policy.verdict import Level
 from imagetrust.report.check import check_json, check_markdown, render_check
+from imagetrust.report.document import CheckDocument
 from imagetrust.source.interface import ImageSource
 from tests.support.attest import library_commit, provenance_v02, push_attested, skopeo_push
 from tests.support.registry import RegistryServer, start_registry
@@ -187,9 +188,9 @@ def test_verified_current_clean_official_image_is_trusted(world: World) -> None:
 
 def test_offline_without_mirror_degrades_to_unknown_signals(world: World) -> None:
     settings = load_settings().with_overrides(offline=True)
-    assessment = assess_image(
+    assessment = check_image(
         f"docker-archive:{world.images.base_archive}", settings=settings, official=world.catalog
-    )
+    ).assessment
     fresh = assessment.evidence_for(Signal.FRESHNESS)
     assert fresh.outcome is Outcome.UNKNOWN and "offline" in fresh.summary
     assert assessment.publisher_tier == "official"  # from the archive's own tag debian:12
@@ -222,11 +223,12 @@ def test_json_markdown_and_table(world: World) -> None:
     assert document["reasons"] == list(result.verdict.reasons)
     assert [e["signal"] for e in document["evidence"]] == [s.value for s in Signal]
     assert {e["outcome"] for e in document["evidence"]} <= {"pass", "warn", "fail", "unknown"}
-    markdown = check_markdown(result)
+    shown = CheckDocument(result, CopyRead("registry", endpoint="docker.io"))
+    markdown = check_markdown(shown)
     assert "| Supported tag | fail |" in markdown
     assert "**Trust level: needs attention**" in markdown
     buffer = io.StringIO()
-    render_check(result, Console(file=buffer, width=200, color_system=None))
+    render_check(shown, Console(file=buffer, width=200, color_system=None))
     text = buffer.getvalue()
     for title in ("Publisher", "Supported tag", "Freshness", "Base image", "Vulnerabilities",
                   "Attestations", "Trust level: needs attention"):

@@ -1,12 +1,15 @@
-"""The assess stage end to end: open an image and gather every trust signal as evidence.
+"""The assess stage's entry point: every trust signal of one opened image, as evidence.
 
-This stops at evidence; turning evidence into a trust level is the policy stage's job
-(:func:`imagetrust.policy.check.check_image`). Every signal that cannot be established says why
-and stays ``unknown`` — a registry that cannot be reached never turns into a pass or a crash.
+The application layer opens the image, inventories and scans it, then hands the results here;
+this module only establishes signals (publisher, supported tag, freshness, base image,
+vulnerabilities, attestations) and stops at evidence. Turning evidence into a level is the
+policy stage's job. A signal that cannot be established says why and stays ``unknown``: a
+registry that cannot be reached never turns into a pass or a crash.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,26 +27,26 @@ from imagetrust.assess.base_image import (
     findings_share,
 )
 from imagetrust.assess.evidence import Evidence, Outcome, Signal
-from imagetrust.assess.freshness import FreshnessResult, check_freshness, freshness_evidence
-from imagetrust.assess.hub import HubClient
-from imagetrust.assess.model import ImageInfo, PullDiff, ScanFn, VulnSummary, pull_diff
-from imagetrust.assess.official.store import (
-    LibraryMissingError,
-    OfficialLibrary,
-    load_library,
-    official_name,
+from imagetrust.assess.freshness import (
+    CurrentImage,
+    FreshnessResult,
+    ScannedCopy,
+    check_freshness,
+    freshness_evidence,
 )
+from imagetrust.assess.hub import HubClient
+from imagetrust.assess.model import ImageInfo, PullDiff, TrustSignals, VulnSummary, pull_diff
+from imagetrust.assess.official import OfficialLibrary, official_name
 from imagetrust.assess.pinned import image_digests, tags_at_digest
 from imagetrust.assess.publishers import PublisherInfo, classify_publisher
 from imagetrust.catalog.model import Catalog, OSInfo
 from imagetrust.config import Settings
 from imagetrust.errors import ImagetrustError
 from imagetrust.image.model import Image, Platform
-from imagetrust.image.session import open_image
 from imagetrust.reference.parse import ImageReference, LocalReference, Target, parse_reference
+from imagetrust.source.daemon.model import LocalImageInfo
 from imagetrust.source.interface import ImageSource
 from imagetrust.source.registry.client import RegistryClient
-from imagetrust.source.registry.source import RegistrySource
 
 ESTABLISHED_TIERS = frozenset({"official", "verified-publisher", "sponsored-oss", "trusted-vendor"})
 
@@ -68,36 +71,59 @@ class Assessment:
     def evidence_for(self, signal: Signal) -> Evidence:
         return next(e for e in self.evidence if e.signal == signal)
 
+    @property
+    def signals(self) -> TrustSignals:
+        """What the verdict reads from this assessment."""
+        return TrustSignals(
+            reference=self.image.tag_reference or self.image.reference,
+            publisher_tier=self.publisher_tier,
+            tag_status=self.tag_status,
+            freshness=self.freshness.state,
+            days_behind=self.freshness.days_behind,
+            pull=self.pull,
+            vulnerabilities=self.vulnerabilities,
+            base_status=self.base.status,
+            attestations=self.attestations.state,
+        )
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    """What the application layer's scan found for the assessed image, or why it could not."""
+
+    summary: VulnSummary | None
+    catalog: Catalog | None = None
+    error: str | None = None
+    """Why there is no summary (the inventory or the scan failed)."""
+
+
+RescanFn = Callable[[CurrentImage, Platform], VulnSummary]
+"""Scan the image a tag points to now (for "what pulling would fix")."""
+
 
 def assess_image(
-    target: str | Target,
+    image: Image,
+    source: ImageSource,
     *,
+    ref: ImageReference | None,
+    ref_origin: str | None,
+    client: RegistryClient,
     settings: Settings,
-    official: OfficialLibrary | Path | None = None,
+    library: OfficialLibrary | None = None,
     hub_client: HubClient | None = None,
-    scan: ScanFn | None = None,
-    tag: str | ImageReference | None = None,
-    platform: Platform | None = None,
+    scan: ScanOutcome | None = None,
+    rescan: RescanFn | None = None,
+    local: LocalImageInfo | None = None,
     now: datetime | None = None,
 ) -> Assessment:
-    """Assess ``target`` (a reference or local image).
+    """Every trust signal of an opened image judged as ``ref`` (see :func:`tag_reference`).
 
-    ``official`` is the loaded official-images catalog or the cache directory holding it; ``scan``
-    finds vulnerabilities (without it they are "not scanned"); ``tag`` names the registry tag a
-    local image tracks when its archive does not record one.
+    ``scan`` is None when vulnerabilities were not asked for; ``rescan`` scans the tag's
+    current image when this one is behind; ``local`` adds the RepoDigests a daemon recorded.
     """
-    catalog = _catalog(official)
-    with open_image(target, settings=settings, platform=platform) as opened:
-        image, source = opened.image, opened.source
-        ref, ref_origin = tag_reference(opened.target, image, tag)
-        if isinstance(source, RegistrySource):
-            return _Assessor(settings, catalog, hub_client, scan, now, source.client).run(
-                image, source, ref, ref_origin
-            )
-        with RegistryClient(settings) as client:
-            return _Assessor(settings, catalog, hub_client, scan, now, client).run(
-                image, source, ref, ref_origin
-            )
+    return _Assessor(settings, library, hub_client, scan, rescan, now, client, local).run(
+        image, source, ref, ref_origin
+    )
 
 
 def tag_reference(
@@ -119,23 +145,16 @@ def tag_reference(
     return None, None
 
 
-def _catalog(official: OfficialLibrary | Path | None) -> OfficialLibrary | None:
-    if official is None or isinstance(official, OfficialLibrary):
-        return official
-    try:
-        return load_library(official)
-    except LibraryMissingError:
-        return None
-
-
 @dataclass
 class _Assessor:
     settings: Settings
     catalog: OfficialLibrary | None
     hub_client: HubClient | None
-    scan: ScanFn | None
+    scan: ScanOutcome | None
+    rescan: RescanFn | None
     now: datetime | None
     client: RegistryClient
+    local: LocalImageInfo | None
 
     def run(
         self, image: Image, source: ImageSource, ref: ImageReference | None, origin: str | None
@@ -144,9 +163,10 @@ class _Assessor:
         tag_state, supported = self._supported_tag(ref)
         supported = self._pinned(ref, image, tag_state, supported)
         is_official = publisher_info is not None and publisher_info.tier == "official"
-        fresh = check_freshness(image, ref, self.client, official=is_official, now=self.now)
-        packages, package_error = self._catalog_packages(source, image)
-        vulns, vuln_evidence = self._vulnerabilities(source, image, packages, package_error)
+        copy = ScannedCopy.of_image(image, ref, self.local)
+        fresh = check_freshness(copy, ref, self.client, official=is_official, now=self.now)
+        packages = self.scan.catalog if self.scan is not None else None
+        vulns, vuln_evidence = self._vulnerabilities()
         pull, pull_note = self._pull(fresh, vulns, image)
         attest = assess_attestations(
             source, image, ref, self.catalog, image_behind=fresh.state == "behind"
@@ -289,70 +309,39 @@ class _Assessor:
         )
         return Evidence(evidence.signal, Outcome.WARN, summary, details)
 
-    def _catalog_packages(
-        self, source: ImageSource, image: Image
-    ) -> tuple[Catalog | None, str | None]:
-        if self.scan is None:
-            return None, None
-        from imagetrust.catalog.run import catalog_image
-
-        try:
-            return catalog_image(source, image, cache_dir=self.settings.cache_dir), None
-        except ImagetrustError as error:
-            return None, str(error)
-
-    def _vulnerabilities(
-        self,
-        source: ImageSource,
-        image: Image,
-        packages: Catalog | None,
-        package_error: str | None,
-    ) -> tuple[VulnSummary | None, Evidence]:
+    def _vulnerabilities(self) -> tuple[VulnSummary | None, Evidence]:
         if self.scan is None:
             return None, Evidence(
                 Signal.VULNERABILITIES, Outcome.UNKNOWN, "not scanned", {"scanned": False}
             )
-        if packages is None:
-            return None, Evidence(
-                Signal.VULNERABILITIES,
-                Outcome.UNKNOWN,
-                f"not scanned: the package inventory failed ({package_error})",
-                {"scanned": False, "error": package_error},
-            )
-        try:
-            summary = VulnSummary.of(self.scan(source, image, packages))
-        except ImagetrustError as error:
+        if self.scan.summary is None:
+            error = self.scan.error or "unknown error"
             return None, Evidence(
                 Signal.VULNERABILITIES,
                 Outcome.UNKNOWN,
                 f"not scanned: {error}",
-                {"scanned": False, "error": str(error)},
+                {"scanned": False, "error": error},
             )
-        return summary, vulnerability_evidence(summary)
+        return self.scan.summary, vulnerability_evidence(self.scan.summary)
 
     def _pull(
         self, fresh: FreshnessResult, scanned: VulnSummary | None, image: Image
     ) -> tuple[PullDiff | None, str | None]:
         """Scan what the tag points to now and diff: the findings a pull would fix."""
-        if self.scan is None or scanned is None or fresh.state != "behind" or not fresh.current:
+        if self.rescan is None or scanned is None or fresh.state != "behind":
             return None, None
-        from imagetrust.catalog.run import catalog_image
-        from imagetrust.image.open import open_image as resolve
-
         current = fresh.current
-        source = RegistrySource(current.ref, self.client, close_client=False)
+        if current is None:
+            return None, None
         try:
-            now_image = resolve(source, reference=str(current.ref), platform=image.platform)
-            packages = catalog_image(source, now_image, cache_dir=self.settings.cache_dir)
-            now_summary = VulnSummary.of(self.scan(source, now_image, packages))
+            now_summary = self.rescan(current, image.platform)
         except ImagetrustError as error:
             return None, f"could not scan {current.ref.familiar}: {error}"
-        finally:
-            source.close()
         return pull_diff(scanned, now_summary, current.digest), None
 
 
 def vulnerability_evidence(summary: VulnSummary) -> Evidence:
+    """Findings judged by severity, fix and KEV; zero findings pass only with full coverage."""
     critical = summary.fixable_count("critical")
     high = summary.fixable_count("high")
     kev = summary.kev_count
@@ -370,6 +359,12 @@ def vulnerability_evidence(summary: VulnSummary) -> Evidence:
     parts.append(f"fixable: {critical} critical, {high} high")
     if kev:
         parts.append(f"{kev} known exploited (CISA KEV)")
+    if summary.coverage == "none":
+        outcome = Outcome.UNKNOWN if outcome is Outcome.PASS else outcome
+        parts.insert(0, f"not covered: {summary.coverage_reason}")
+    elif summary.coverage == "partial":
+        outcome = Outcome.UNKNOWN if outcome is Outcome.PASS else outcome
+        parts.insert(0, f"partially scanned: {summary.coverage_reason}")
     details = {
         "scanned": True,
         "total": len(summary),
@@ -378,6 +373,8 @@ def vulnerability_evidence(summary: VulnSummary) -> Evidence:
         "fixable_high": high,
         "kev": kev,
         "kev_ids": sorted({f.id for f in summary if f.kev}),
+        "coverage": summary.coverage,
+        "coverage_reason": summary.coverage_reason,
     }
     return Evidence(Signal.VULNERABILITIES, outcome, "; ".join(parts), details)
 

@@ -19,13 +19,61 @@ from imagetrust.image.manifest import Index, Manifest, parse_config, parse_manif
 from imagetrust.image.model import Image, ImageConfig, Platform
 from imagetrust.image.open import select_platform
 from imagetrust.reference.parse import ImageReference
+from imagetrust.source.daemon.model import LocalImageInfo
 from imagetrust.source.registry.client import RegistryClient
 
 FreshnessState = Literal["current", "behind", "unknown"]
-Compared = Literal["index", "manifest", "config"]
+Compared = Literal["index", "manifest", "repo-digest", "config"]
 
 SOURCE_DATE_EPOCH_CUTOFF = datetime(2025, 11, 1, tzinfo=UTC)
 """Official images built before this used SOURCE_DATE_EPOCH: ``created`` is the source's date."""
+
+LOCAL_ONLY_REGISTRY = "localhost"
+"""podman's name for images built or tagged locally: there is no registry tag to compare."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedCopy:
+    """The copy being judged, reduced to what the comparison with the tag needs.
+
+    ``check`` builds it from an opened image, ``audit`` from the daemon's record of a local
+    image, so both compare the same way: a registry digest this copy is known by, then the
+    platform manifest (registry copies), then the config digest, which names the content.
+    """
+
+    config_digest: str
+    platform: Platform
+    created: datetime | None = None
+    registry_digests: tuple[str, ...] = ()
+    """Top-level digests this very copy was pulled as (a registry image's index and manifest
+    digests; a daemon image's RepoDigests for the tag's repository)."""
+    manifest_digest: str | None = None
+    """The platform manifest digest of a registry copy (None for local copies, whose manifest
+    was rewritten by the export)."""
+    from_registry: bool = False
+
+    @classmethod
+    def of_image(
+        cls, image: Image, ref: ImageReference | None = None, local: LocalImageInfo | None = None
+    ) -> ScannedCopy:
+        """An opened image; ``local`` adds the RepoDigests a daemon recorded for ``ref``."""
+        if image.source_kind == "registry":
+            digests = tuple(d for d in (image.index_digest, image.digest) if d)
+            return cls(
+                image.config.digest, image.platform, image.config.created, digests,
+                image.digest, True,
+            )
+        recorded = local.digests_for(ref) if local is not None and ref is not None else ()
+        return cls(image.config.digest, image.platform, image.config.created, recorded)
+
+    @classmethod
+    def of_local(
+        cls, info: LocalImageInfo, ref: ImageReference, platform: Platform
+    ) -> ScannedCopy:
+        """A daemon's image record, without exporting the image."""
+        return cls(
+            info.image_id, info.platform or platform, info.created, info.digests_for(ref)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +94,15 @@ class FreshnessResult:
     reason: str
     tag_reference: str | None
     scanned_digest: str | None
-    """The digest that was compared (index, manifest or config digest, see ``compared``)."""
+    """The digest that was compared (see ``compared``)."""
     compared: Compared | None = None
     current: CurrentImage | None = None
     scanned_created: datetime | None = None
     days_behind: int | None = None
     age_days: int | None = None
     caveat: str | None = None
+    tag_digest: str | None = None
+    """What the tag points at in the registry now (None when it could not be asked)."""
 
     @property
     def current_digest(self) -> str | None:
@@ -64,16 +114,19 @@ class FreshnessResult:
 
 
 def check_freshness(
-    image: Image,
+    copy: ScannedCopy | Image,
     ref: ImageReference | None,
     client: RegistryClient,
     *,
     official: bool = False,
     now: datetime | None = None,
 ) -> FreshnessResult:
-    """Compare ``image`` with what ``ref``'s tag points to now; errors become ``unknown``."""
+    """Compare the scanned copy with what ``ref``'s tag points to now; errors become
+    ``unknown``. The one freshness comparison: ``check`` and ``audit`` both call it."""
+    if isinstance(copy, Image):
+        copy = ScannedCopy.of_image(copy, ref)
     now = now or datetime.now(UTC)
-    created = image.config.created
+    created = copy.created
     age = max(0, (now - created).days) if created else None
     caveat = _caveat(created) if official else None
     base = FreshnessResult(
@@ -90,39 +143,44 @@ def check_freshness(
         return unknown(
             f"{ref.familiar} is pinned by digest without a tag, so what it should track is unknown"
         )
+    if ref.registry == LOCAL_ONLY_REGISTRY:
+        return unknown(f"{ref.familiar} was built or tagged locally: no registry tag to compare")
     tag_ref = ref.with_digest(None)
     try:
         head = client.head_manifest(tag_ref)
-        registry_image = image.source_kind == "registry"
-        scanned_top = image.index_digest or image.digest
-        if registry_image and head.digest in {image.index_digest, image.digest}:
-            kind: Compared = "index" if head.digest == image.index_digest else "manifest"
+        base = replace(base, tag_digest=head.digest)
+        if head.digest in copy.registry_digests:
+            kind: Compared = (
+                "repo-digest" if not copy.from_registry
+                else "manifest" if head.digest == copy.manifest_digest else "index"
+            )
             return replace(
                 base, state="current", compared=kind, scanned_digest=head.digest,
                 reason=f"{tag_ref.familiar} still points at {_short(head.digest)}",
             )
-        current = resolve_current(tag_ref, head.digest, client, image.platform)
+        current = resolve_current(tag_ref, head.digest, client, copy.platform)
     except (SourceError, ManifestError, IntegrityError) as error:
         return unknown(f"could not resolve {tag_ref.familiar} now: {error}")
 
-    if registry_image and current.manifest_digest == image.digest:
+    if copy.manifest_digest is not None and current.manifest_digest == copy.manifest_digest:
         return replace(
-            base, state="current", compared="manifest", scanned_digest=image.digest,
+            base, state="current", compared="manifest", scanned_digest=copy.manifest_digest,
             current=current,
-            reason=f"{tag_ref.familiar} was republished, but its {image.platform} image is the "
+            reason=f"{tag_ref.familiar} was republished, but its {copy.platform} image is the "
             "one scanned",
         )
-    if current.config.digest == image.config.digest:
+    if current.config.digest == copy.config_digest:
         return replace(
-            base, state="current", compared="config", scanned_digest=image.config.digest,
+            base, state="current", compared="config", scanned_digest=copy.config_digest,
             current=current,
             reason=f"{tag_ref.familiar} still points at this image (config "
-            f"{_short(image.config.digest)})",
+            f"{_short(copy.config_digest)})",
         )
-    compared: Compared = (
-        ("index" if image.index_digest else "manifest") if registry_image else "config"
-    )
-    scanned = scanned_top if registry_image else image.config.digest
+    compared: Compared = "config"
+    scanned = copy.config_digest
+    if copy.from_registry and copy.registry_digests:
+        compared = "index" if len(copy.registry_digests) > 1 else "manifest"
+        scanned = copy.registry_digests[0]
     days = _days_between(created, current.config.created)
     ago = f" ({days} days newer)" if days is not None else ""
     return replace(
@@ -164,6 +222,7 @@ def freshness_evidence(result: FreshnessResult) -> Evidence:
         "created": _iso(result.scanned_created),
         "age_days": result.age_days,
         "caveat": result.caveat,
+        "tag_digest": result.tag_digest,
     }
     outcome = {"current": Outcome.PASS, "behind": Outcome.WARN}.get(result.state, Outcome.UNKNOWN)
     summary = result.reason
@@ -205,7 +264,9 @@ def _iso(value: datetime | None) -> str | None:
 
 
 __all__ = [
+    "LOCAL_ONLY_REGISTRY",
     "CurrentImage",
+    "ScannedCopy",
     "FreshnessResult",
     "assess_freshness",
     "check_freshness",

@@ -78,17 +78,30 @@ class VulnFinding:
 
 @dataclass(frozen=True, slots=True)
 class VulnSummary:
-    """The findings of one image, deduplicated by (id, package), with the counts rules use."""
+    """The findings of one image, deduplicated by (id, package), with the counts rules use.
+
+    ``coverage`` travels with the findings: zero findings mean clean only when it is ``full``
+    (``partial``: some packages or files could not be judged; ``none``: nothing could be).
+    """
 
     findings: tuple[VulnFinding, ...] = ()
+    coverage: str = "full"
+    coverage_reason: str = ""
 
     @classmethod
-    def of(cls, findings: Iterable[FindingLike]) -> VulnSummary:
+    def of(
+        cls,
+        findings: Iterable[FindingLike] | VulnSummary,
+        coverage: str = "full",
+        coverage_reason: str = "",
+    ) -> VulnSummary:
+        if isinstance(findings, VulnSummary):
+            return findings
         unique: dict[tuple[str, str], VulnFinding] = {}
         for finding in findings:
             reduced = VulnFinding.of(finding)
             unique.setdefault(reduced.key, reduced)
-        return cls(tuple(sorted(unique.values(), key=_order)))
+        return cls(tuple(sorted(unique.values(), key=_order)), coverage, coverage_reason)
 
     def __iter__(self) -> Iterator[VulnFinding]:
         return iter(self.findings)
@@ -108,8 +121,9 @@ class VulnSummary:
         return sum(1 for f in self.findings if f.kev)
 
 
-ScanFn = Callable[[ImageSource, Image, Catalog], Iterable[FindingLike]]
-"""``scan(source, image, catalog)``: the findings of one image (a :class:`VulnSummary` works)."""
+ScanFn = Callable[[ImageSource, Image, Catalog], Iterable[FindingLike] | VulnSummary]
+"""``scan(source, image, catalog)``: the findings of one image; a :class:`VulnSummary` also
+carries how much of the image could be judged."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,3 +186,24 @@ class ImageInfo:
     source_kind: str
     tag_reference: str | None
     """The registry tag the image is compared with (None when none is known)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrustSignals:
+    """The established signals the verdict reads, whoever gathered them.
+
+    ``check`` derives them from a full :class:`~imagetrust.assess.check.Assessment`; ``audit``
+    gathers them for each local image without base or attestation checks (``unknown``). One
+    builder (:func:`imagetrust.policy.facts.trust_facts`) turns either into the rules' facts.
+    """
+
+    reference: str
+    publisher_tier: str
+    tag_status: str
+    freshness: str
+    """current, behind, unknown."""
+    days_behind: int | None
+    pull: PullDiff | None
+    vulnerabilities: VulnSummary | None
+    base_status: str = "unknown"
+    attestations: str = "unknown"

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from types import TracebackType
@@ -14,11 +12,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from imagetrust.cli.main import cli
-from imagetrust.cli.options import format_option, image_options, scan_gate_options
+from imagetrust.cli.options import format_option, image_options, output_option, scan_gate_options
+from imagetrust.cli.runtime import cli_runtime
 from imagetrust.config import load_settings
 from imagetrust.errors import GateFailed, UsageError
 from imagetrust.policy.verdict import Level
-from imagetrust.report.output import write_output
+from imagetrust.report.formats import emit
 
 _PHASES = {
     "registry": "Comparing tags with the registry",
@@ -62,8 +61,8 @@ class _Bars:
 
 @cli.command("audit")
 @image_options
-@format_option("table", "json")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@format_option("audit")
+@output_option
 @click.option(
     "--filter",
     "pattern",
@@ -109,8 +108,7 @@ def audit_command(
     trust level `check` would give. Untagged images are listed with level unknown. Needs a
     Docker-Engine-API daemon (DOCKER_HOST, Docker or podman's API service).
     """
-    from imagetrust.policy.audit import audit_local_images, database_key
-    from imagetrust.report.audit import audit_json, render_audit
+    from imagetrust.app.audit import audit
 
     if what_pulling_fixes and no_scan:
         raise UsageError("--what-pulling-fixes needs the scan", hint="drop --no-scan")
@@ -122,47 +120,22 @@ def audit_command(
         offline=offline,
         quiet=quiet,
     )
-    scan = None
-    scan_key: Callable[[], str | None] | None = None
-    if not no_scan:
-        from imagetrust.cli.scanning import scan_function
-        from imagetrust.match.db import resolve_db_path
-
-        scan = scan_function(settings, db)
-        db_path = resolve_db_path(db, settings.cache_dir)
-
-        def scan_key() -> str | None:
-            return database_key(db_path, offline=settings.offline)
-
-    from imagetrust.assess.hub import HubClient
-
-    hub = HubClient.from_settings(settings)
     bars: AbstractContextManager[_Bars | None] = (
         nullcontext() if quiet or not sys.stderr.isatty() else _Bars()
     )
     with bars as progress:
-        report = audit_local_images(
-            settings,
+        document = audit(
+            runtime=cli_runtime(settings, db),
             filter=pattern,
             what_pulling_fixes=what_pulling_fixes,
-            scan=scan,
-            scan_key=scan_key,
+            scan=not no_scan,
             parallel=parallel,
-            hub_client=hub,
             progress=progress,
         )
-    if output_format == "json":
-        write_output(json.dumps(audit_json(report), indent=2), output)
-    elif output is not None:
-        console = Console(record=True, width=140)
-        with console.capture():
-            render_audit(report, console)
-        write_output(console.export_text(), output)
-    else:  # piped: wide enough that names are never folded
-        render_audit(report, Console() if sys.stdout.isatty() else Console(width=160))
-    below = [e for e in report.entries if e.verdict.level < gate]
+    emit("audit", output_format, document, output)
+    below = [e for e in document.entries if e.verdict.level < gate]
     if exit_code and below:
         raise GateFailed(
-            f"{len(below)} of {len(report.entries)} local images are below --min-level "
+            f"{len(below)} of {len(document.entries)} local images are below --min-level "
             f"{gate.slug} (first: {below[0].reference or below[0].image_id})"
         )

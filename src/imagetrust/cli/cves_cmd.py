@@ -2,161 +2,24 @@
 
 from __future__ import annotations
 
-import io
-import json
-import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from imagetrust.catalog.model import Catalog
 from imagetrust.cli.main import cli
-from imagetrust.cli.options import image_options, source_option
-from imagetrust.config import Settings, load_settings
+from imagetrust.cli.options import format_option, image_options, output_option, source_option
+from imagetrust.cli.runtime import cli_runtime, say_note
+from imagetrust.config import load_settings
 from imagetrust.errors import GateFailed, UsageError
-from imagetrust.match.db import resolve_db_path
-from imagetrust.match.filters import FindingFilter, apply_filter, parse_list, parse_severities
-from imagetrust.match.model import Finding, ScanResult, ScanSubject
-from imagetrust.match.scan import feed_base_urls, scan_catalog
-from imagetrust.reference import LocalReference, parse_target
-from imagetrust.report.output import write_output
-
-if TYPE_CHECKING:
-    from imagetrust.image.session import OpenImage
-
-FORMATS = ("table", "json", "sarif", "markdown", "cyclonedx-vex")
-
-
-@dataclass(frozen=True)
-class LoadedCatalog:
-    """An image's inventory, which copy was read, and (when asked) how many layers its base has."""
-
-    catalog: Catalog
-    subject: ScanSubject
-    note: str | None = None
-    base_layers: int | None = None
-
-
-def load_inventory(image: str, settings: Settings) -> tuple[Catalog, ScanSubject]:
-    """Catalog any image source, or read an ``sbom:FILE``."""
-    loaded = load_image_catalog(image, settings)
-    return loaded.catalog, loaded.subject
-
-
-def load_image_catalog(image: str, settings: Settings, *, base: bool = False) -> LoadedCatalog:
-    """Catalog any image source (local-first) or read an ``sbom:FILE``; ``base`` also finds
-    the base image, because --only-base/--ignore-base split findings by its layer count."""
-    target = parse_target(image)
-    if isinstance(target, LocalReference) and target.transport == "sbom":
-        if base:
-            raise UsageError(
-                f"{target} is an SBOM: it has no layers to tell the base image by",
-                hint="scan the image itself, or drop --only-base/--ignore-base",
-            )
-        from imagetrust.catalog.sbom_input import read_sbom
-
-        return LoadedCatalog(read_sbom(target.path), ScanSubject(str(target)))
-    from imagetrust.api import layer_cache_dir, open_image
-    from imagetrust.catalog.run import catalog_image
-
-    with open_image(target, settings=settings) as opened:
-        catalog = catalog_image(opened.source, opened.image, cache_dir=layer_cache_dir(settings))
-        layers = base_layer_count(opened, catalog, settings) if base else None
-        return LoadedCatalog(
-            catalog, ScanSubject(str(target), opened.image.digest), opened.note, layers
-        )
-
-
-def base_layer_count(opened: OpenImage, catalog: Catalog, settings: Settings) -> int:
-    """How many of the image's first layers are its base's, or a UsageError saying why not."""
-    from imagetrust.assess.base_image import detect_base
-    from imagetrust.assess.check import tag_reference
-    from imagetrust.assess.official.store import LibraryMissingError
-    from imagetrust.assess.official.store import load_library as load_official
-    from imagetrust.source.registry.client import RegistryClient
-
-    try:
-        official = load_official(settings.cache_dir)
-    except LibraryMissingError:
-        official = None
-    ref, _ = tag_reference(opened.target, opened.image, None)
-    with RegistryClient(settings) as client:
-        found = detect_base(
-            opened.image,
-            client=client,
-            catalog=official,
-            os_info=catalog.os,
-            cache_dir=settings.cache_dir,
-            ref=ref,
-        )
-    if found.state == "detected" and found.layer_count:
-        return found.layer_count
-    why = found.reason if found.state != "detected" else "; ".join(found.notes) or found.reason
-    if found.state == "none":
-        why = f"it has no base: {why}"
-    raise UsageError(
-        f"cannot tell the base image of {opened.target}: {why}",
-        hint="--only-base/--ignore-base need a base found by annotation, provenance or layer "
-        "chain; drop them to see every finding",
-    )
-
-
-def render(result: ScanResult, findings: Sequence[Finding], output_format: str) -> str:
-    # Formatters load on use: the CycloneDX library alone costs ~0.1 s of start-up.
-    if output_format == "json":
-        from imagetrust.report.cves_json import cves_json
-
-        return json.dumps(cves_json(result, findings), indent=2) + "\n"
-    if output_format == "sarif":
-        from imagetrust.report.sarif import sarif_report
-
-        return json.dumps(sarif_report(result, findings), indent=2) + "\n"
-    if output_format == "markdown":
-        from imagetrust.report.markdown import cves_markdown
-
-        return cves_markdown(result, findings)
-    if output_format == "cyclonedx-vex":
-        from imagetrust.report.vex import cyclonedx_vex_json
-
-        return cyclonedx_vex_json(result, findings) + "\n"
-    from rich.console import Console  # rich costs ~50 ms of start-up: only for the table
-
-    from imagetrust.report.cves_table import render_cves
-
-    console = Console(record=True, width=160, file=io.StringIO())
-    render_cves(result, findings, console)
-    return console.export_text()
-
-
-def _progress(quiet: bool) -> Callable[..., None] | None:
-    if quiet or not sys.stderr.isatty():
-        return None
-    from imagetrust.cli.db_cmd import ProgressBars
-
-    return ProgressBars()
+from imagetrust.match.filters import FindingFilter, parse_list, parse_severities
 
 
 @cli.command("cves")
 @click.argument("image")
 @image_options
 @source_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(FORMATS),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to this file instead of standard output.",
-)
+@format_option("cves")
+@output_option
 @click.option(
     "--only-severity",
     multiple=True,
@@ -250,54 +113,23 @@ def cves_command(
         quiet=quiet,
         source_mode=source_mode,
     )
-    db_path = resolve_db_path(db, settings.cache_dir)
-    loaded = load_image_catalog(image, settings, base=only_base or ignore_base)
-    if loaded.note:
-        click.echo(f"note: {loaded.note}", err=True)
-    if loaded.base_layers is not None:
-        base_layers = frozenset(range(loaded.base_layers))
-        rule = replace(
-            rule,
-            layers=base_layers if only_base else None,
-            exclude_layers=base_layers if ignore_base else None,
-        )
-    result = scan_catalog(
-        loaded.catalog,
-        db_path,
-        subject=loaded.subject,
-        offline=settings.offline,
-        base_urls=feed_base_urls(insecure=settings.insecure_registries),
-        progress=_progress(quiet),
-        insecure=settings.insecure_registries,
+    from imagetrust.app.cves import BaseSplit, cves
+    from imagetrust.report.formats import emit
+
+    base: BaseSplit = "only" if only_base else "ignore" if ignore_base else "all"
+    document = cves(
+        image, runtime=cli_runtime(settings, db, progress=True), rule=rule, base=base
     )
-    findings = apply_filter(result.findings, rule)
-    if output is None and output_format == "table":
-        from rich.console import Console
-
-        from imagetrust.report.cves_table import render_cves
-
-        render_cves(result, findings, Console(highlight=False))
-    else:
-        text = render(result, findings, output_format)
-        if output is not None:
-            write_output(text, output)
-        else:
-            click.echo(text, nl=False)
+    say_note(document.note)
+    emit("cves", output_format, document, output)
     if output_format != "table" or output is not None:
-        for warning in result.warnings:
+        for warning in document.result.warnings:
             click.echo(f"imagetrust: warning: {warning}", err=True)
-    if exit_code and findings:
+    if exit_code and document.findings:
         raise GateFailed(
-            f"{len(findings)} vulnerabilities remain after filters",
+            f"{len(document.findings)} vulnerabilities remain after filters",
             hint="fix them, narrow the --only-* filters, or drop --exit-code",
         )
 
 
-__all__ = [
-    "FORMATS",
-    "LoadedCatalog",
-    "cves_command",
-    "load_inventory",
-    "load_image_catalog",
-    "render",
-]
+__all__ = ["cves_command"]

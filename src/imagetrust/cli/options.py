@@ -41,15 +41,28 @@ def image_options(func: F) -> F:
     return func
 
 
-def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
+def format_option(command: str, default: str = "table") -> Callable[[F], F]:
+    """--format with the formats registered for ``command`` (imagetrust.report.formats)."""
+    from imagetrust.report.formats import choices
+
     return click.option(
         "--format",
         "output_format",
-        type=click.Choice(choices),
+        type=click.Choice(choices(command)),
         default=default,
         show_default=True,
         help="Output format.",
     )
+
+
+def output_option(func: F) -> F:
+    """-o/--output FILE: written atomically instead of standard output."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the report to this file instead of standard output.",
+    )(func)
 
 
 def source_option(func: F) -> F:

@@ -13,9 +13,49 @@ from dataclasses import dataclass
 
 from imagetrust.config import Settings, load_settings
 from imagetrust.image.model import Image, Platform
-from imagetrust.reference import Target, parse_target
+from imagetrust.reference import ImageReference, Target, parse_target
 from imagetrust.source.daemon.model import LocalImageInfo
 from imagetrust.source.interface import ImageSource
+
+_ORIGINS = {
+    "registry": "registry",
+    "docker-daemon": "local-daemon",
+    "docker-archive": "archive",
+    "oci-archive": "archive",
+    "oci-dir": "layout",
+    "dir": "rootfs",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CopyRead:
+    """Which copy of an image was read: reports say it, because ``postgres:16`` names different
+    bytes on different machines."""
+
+    origin: str
+    """``local-daemon``, ``registry``, ``archive``, ``layout``, ``rootfs`` or ``sbom``."""
+    endpoint: str | None = None
+    """The daemon's address or the registry host (for ``local-daemon`` and ``registry``)."""
+    path: str | None = None
+    """The file or directory read (archives, layouts, root filesystems, SBOMs)."""
+
+    def to_json(self) -> dict[str, str]:
+        doc = {"origin": self.origin}
+        if self.endpoint is not None:
+            doc["endpoint"] = self.endpoint
+        if self.path is not None:
+            doc["path"] = self.path
+        return doc
+
+
+def copy_read(target: Target, source: ImageSource) -> CopyRead:
+    """Describe the copy ``source`` reads for ``target``."""
+    origin = _ORIGINS.get(source.kind, source.kind)
+    if origin == "local-daemon":
+        return CopyRead(origin, endpoint=str(getattr(source, "endpoint", "") or "") or None)
+    if isinstance(target, ImageReference):
+        return CopyRead(origin, endpoint=target.registry)
+    return CopyRead(origin, path=str(target.path))
 
 
 @dataclass(frozen=True)
@@ -31,6 +71,11 @@ class OpenImage:
     """One line saying which copy was scanned and why (local-first resolution)."""
     local: LocalImageInfo | None = None
     """What the local daemon holds: image ID, RepoTags, RepoDigests, created."""
+
+    @property
+    def copy(self) -> CopyRead:
+        """Which copy was read (origin plus endpoint or path)."""
+        return copy_read(self.target, self.source)
 
     @property
     def ratelimit_remaining(self) -> int | None:

@@ -104,6 +104,49 @@ class ScanSubject:
     digest: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CoverageGap:
+    """Packages (or files) the scan could not judge, and why: never counted as clean."""
+
+    what: str
+    """``deb packages (debian 13)``, ``gem packages``, ``files``…"""
+    count: int
+    reason: str
+
+
+COVERAGE_STATES: tuple[str, ...] = ("full", "partial", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """How much of the image the vulnerability scan could judge.
+
+    Zero findings mean "clean" only when coverage is ``full``: an OS release without data, a
+    package type without a matcher or a file a cataloger skipped is a gap, and a scan with no
+    package judged at all is ``none``.
+    """
+
+    judged: int
+    """Packages matched against an ecosystem the database holds data for."""
+    gaps: tuple[CoverageGap, ...] = ()
+
+    @property
+    def state(self) -> str:
+        """``full``, ``partial`` or ``none`` (see :data:`COVERAGE_STATES`)."""
+        if self.judged == 0:
+            return "none"
+        return "partial" if self.gaps else "full"
+
+    @property
+    def reason(self) -> str:
+        """One line for people: what was not judged, or that everything was."""
+        if self.judged == 0 and not self.gaps:
+            return "no packages were found to scan"
+        if not self.gaps:
+            return f"all {self.judged} packages judged"
+        return "; ".join(f"{g.count} {g.what}: {g.reason}" for g in self.gaps)
+
+
 @dataclass(frozen=True)
 class ScanResult:
     subject: ScanSubject
@@ -115,6 +158,8 @@ class ScanResult:
     db_path: Path | None = None
     updated_feeds: tuple[str, ...] = field(default=())
     """Feed units downloaded during this scan (empty offline or when all were fresh)."""
+    coverage: Coverage = field(default=Coverage(0))
+    """What could not be judged: zero findings are clean only when this is ``full``."""
 
     def counts(self) -> dict[str, int]:
         """Findings per severity, every severity present (zeros included)."""

@@ -27,7 +27,15 @@ from imagetrust.match.feeds.common import scrub
 from imagetrust.match.matchers import Matcher, default_matchers
 from imagetrust.match.matchers.base import RowFetcher, ecosystem_by_type
 from imagetrust.match.merge import merge_matches
-from imagetrust.match.model import FeedAge, Finding, Match, ScanResult, ScanSubject
+from imagetrust.match.model import (
+    Coverage,
+    CoverageGap,
+    FeedAge,
+    Finding,
+    Match,
+    ScanResult,
+    ScanSubject,
+)
 from imagetrust.match.names import normalizer
 
 if TYPE_CHECKING:
@@ -95,8 +103,8 @@ class FeedNeeds:
 
 def _plan(
     catalog: Catalog, matchers: Sequence[Matcher]
-) -> tuple[dict[tuple[int, str], list[Package]], list[str]]:
-    """Packages grouped by (matcher index, ecosystem), and notes on those no matcher takes."""
+) -> tuple[dict[tuple[int, str], list[Package]], list[CoverageGap]]:
+    """Packages grouped by (matcher index, ecosystem), and the gaps no matcher takes."""
     groups: dict[tuple[int, str], list[Package]] = defaultdict(list)
     orphans: dict[str, int] = defaultdict(int)
     by_type = all(ecosystem_by_type(m) for m in matchers)
@@ -112,17 +120,53 @@ def _plan(
             orphans[pkg.type] += 1
         else:
             groups[group].append(pkg)
-    notes = []
+    gaps = []
     distro = catalog.os.id if catalog.os else "unknown"
     for kind, count in sorted(orphans.items()):
         if kind in ("deb", "apk", "rpm"):
-            notes.append(
-                f"{count} {kind} package(s) not matched: no vulnerability feed for the "
-                f"{distro} release of this image"
-            )
+            gaps.append(CoverageGap(
+                f"{kind} package(s)", count,
+                f"not matched: no vulnerability feed for the {distro} release of this image",
+            ))
         else:
-            notes.append(f"{count} {kind} package(s) not matched: no feed for this package type")
-    return groups, notes
+            gaps.append(CoverageGap(
+                f"{kind} package(s)", count, "not matched: no feed for this package type"
+            ))
+    return groups, gaps
+
+
+def _notes(gaps: Sequence[CoverageGap]) -> list[str]:
+    return [f"{g.count} {g.what} {g.reason}" for g in gaps]
+
+
+def _skip_gaps(catalog: Catalog) -> list[CoverageGap]:
+    """Files catalogers could not read: whatever they held was not judged.
+
+    A skip that only says another database was preferred (``ignored: …``) hides nothing.
+    """
+    skips = [s for s in catalog.skips if not s.reason.startswith("ignored:")]
+    if not skips:
+        return []
+    first = skips[0]
+    where = f" ({first.path})" if first.path else ""
+    reason = f"skipped by catalogers, e.g. {first.reason}{where}"
+    return [CoverageGap("file(s)", len(skips), reason)]
+
+
+def _empty_gaps(
+    groups: Mapping[tuple[int, str], list[Package]], db: VulnDB
+) -> tuple[int, list[CoverageGap]]:
+    """Packages in ecosystems the database holds no rows for: not covered, never clean."""
+    judged, gaps = 0, []
+    for (_, eco), packages in groups.items():
+        if db.has_ecosystem(eco):
+            judged += len(packages)
+        else:
+            gaps.append(CoverageGap(
+                f"package(s) of {eco}", len(packages),
+                "the vulnerability database holds no data for this release or ecosystem",
+            ))
+    return judged, gaps
 
 
 def _group_of(
@@ -141,14 +185,16 @@ def required_feeds(catalog: Catalog, matchers: Sequence[Matcher] | None = None) 
 
 
 def _needs(
-    chosen: Sequence[Matcher], groups: Mapping[tuple[int, str], list[Package]], notes: list[str]
+    chosen: Sequence[Matcher],
+    groups: Mapping[tuple[int, str], list[Package]],
+    gaps: Sequence[CoverageGap],
 ) -> FeedNeeds:
     needed: list[str] = []
     for index, eco in groups:
         spec = chosen[index].feed(eco)
         if spec not in needed:
             needed.append(spec)
-    return FeedNeeds(tuple(sorted(needed)), ENRICHMENT_FEEDS, tuple(notes))
+    return FeedNeeds(tuple(sorted(needed)), ENRICHMENT_FEEDS, tuple(_notes(gaps)))
 
 
 def _units(spec: str) -> list[str]:
@@ -314,8 +360,9 @@ def scan_catalog(
     ``insecure``: hosts feeds may reach over plain HTTP besides loopback (None: the configured
     ``insecure-registries``)."""
     chosen = list(matchers) if matchers is not None else default_matchers()
-    groups, notes = _plan(catalog, chosen)
-    needs = _needs(chosen, groups, notes)
+    groups, gaps = _plan(catalog, chosen)
+    gaps.extend(_skip_gaps(catalog))
+    needs = _needs(chosen, groups, gaps)
     updated, warnings = ensure_feeds(
         db_path, needs, offline=offline, base_urls=base_urls, max_age=max_age,
         progress=progress, now=now, insecure=insecure,
@@ -323,10 +370,15 @@ def scan_catalog(
     warnings = [*needs.unmatched, *warnings]
     subject = subject or ScanSubject("catalog")
     if not db_path.is_file():  # nothing needed and nothing stored: an image without packages
-        return ScanResult(subject, catalog.os, catalog.packages, (), (), tuple(warnings), db_path)
+        return ScanResult(
+            subject, catalog.os, catalog.packages, (), (), tuple(warnings), db_path,
+            coverage=Coverage(0, tuple(gaps)),
+        )
     with VulnDB.open(db_path) as db, _gc_paused():
+        judged, empty = _empty_gaps(groups, db)
         matches, problems = _match_groups(groups, db, chosen)
         findings = merge_matches(matches, db)
+    coverage = Coverage(judged, (*empty, *gaps))
     online_nvd = nvd and not offline
     unrated = sorted({c for f in findings if f.severity == "unknown" for c in f.cve_ids}
                      if online_nvd else ())
@@ -348,7 +400,7 @@ def scan_catalog(
                        now or datetime.now(UTC))
     return ScanResult(
         subject, catalog.os, catalog.packages, tuple(findings), feeds, tuple(warnings), db_path,
-        tuple(updated),
+        tuple(updated), coverage,
     )
 
 

@@ -63,6 +63,9 @@ class TrustFacts:
     base_status: str = "unknown"
     """official-current, official-behind, unsupported, unofficial, none, unknown."""
     vulnerabilities_scanned: bool = False
+    vulnerability_coverage: str = "full"
+    """full, partial (some packages or files could not be judged), none (nothing could be)."""
+    coverage_reason: str = ""
     fixable_critical: int = 0
     fixable_high: int = 0
     kev: int = 0
@@ -168,6 +171,18 @@ RULES: tuple[Rule, ...] = (
         Level.TRUSTED_WITH_CAVEATS,
         lambda f: not f.vulnerabilities_scanned,
         lambda f: "vulnerabilities were not scanned",
+    ),
+    Rule(
+        "not-covered",
+        Level.TRUSTED_WITH_CAVEATS,
+        lambda f: f.vulnerabilities_scanned and f.vulnerability_coverage == "none",
+        lambda f: f"vulnerabilities could not be judged: {f.coverage_reason or 'no data'}",
+    ),
+    Rule(
+        "partially-scanned",
+        Level.TRUSTED_WITH_CAVEATS,
+        lambda f: f.vulnerabilities_scanned and f.vulnerability_coverage == "partial",
+        lambda f: f"vulnerabilities were only partly scanned: {f.coverage_reason}",
     ),
     Rule(
         "no-attestations",

@@ -6,6 +6,7 @@ findings); the JSON keeps every fact the level was decided from.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +16,8 @@ from rich.table import Table
 from rich.text import Text
 
 from imagetrust.assess.model import SEVERITIES, VulnSummary
-from imagetrust.policy.audit import AuditEntry, AuditReport
 from imagetrust.policy.verdict import Level
+from imagetrust.report.document import AuditDocument, AuditEntry
 
 _LEVEL_STYLE = {
     Level.TRUSTED: "green",
@@ -52,8 +53,8 @@ def entry_json(entry: AuditEntry, what_pulling_fixes: bool) -> dict[str, Any]:
         "publisher": entry.publisher,
         "supported_tag": entry.supported_tag,
         "freshness": {
-            "status": fresh.status,
-            "registry_digest": fresh.registry_digest,
+            "status": fresh.state,
+            "registry_digest": fresh.tag_digest,
             "days_behind": fresh.days_behind,
             "reason": fresh.reason,
         },
@@ -75,10 +76,11 @@ def entry_json(entry: AuditEntry, what_pulling_fixes: bool) -> dict[str, Any]:
     return doc
 
 
-def audit_json(report: AuditReport) -> dict[str, Any]:
+def audit_json(report: AuditDocument) -> dict[str, Any]:
     """The JSON document of ``imagetrust audit --format json``."""
     t = report.timings
     return {
+        "schema_version": report.SCHEMA_VERSION,
         "daemon": report.daemon,
         "images": [entry_json(e, report.what_pulling_fixes) for e in report.entries],
         "scanned": report.scanned,
@@ -97,9 +99,9 @@ def audit_json(report: AuditReport) -> dict[str, Any]:
 
 def _freshness_cell(entry: AuditEntry) -> Text:
     fresh = entry.freshness
-    if fresh.status == "current":
+    if fresh.state == "current":
         return Text("current", style="green")
-    if fresh.status == "behind":
+    if fresh.state == "behind":
         days = f" {fresh.days_behind}d" if fresh.days_behind is not None else ""
         return Text(f"behind{days}", style="yellow")
     return Text("unknown", style="dim")
@@ -110,7 +112,11 @@ def _name(entry: AuditEntry) -> str:
     return f"{entry.reference} ({short})" if entry.reference else f"<none> ({short})"
 
 
-def render_audit(report: AuditReport, console: Console) -> None:
+def audit_text(report: AuditDocument) -> str:
+    return json.dumps(audit_json(report), indent=2)
+
+
+def render_audit(report: AuditDocument, console: Console) -> None:
     """One row per tag, the images to act on first."""
     table = Table(title=f"Local images at {report.daemon}", box=box.SIMPLE_HEAD)
     table.add_column("Level")

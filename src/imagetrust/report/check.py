@@ -6,6 +6,7 @@ evidence with its details.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rich.console import Console
@@ -15,6 +16,7 @@ from rich.text import Text
 from imagetrust.assess.evidence import Outcome
 from imagetrust.policy.check import CheckResult
 from imagetrust.policy.verdict import Level
+from imagetrust.report.document import CheckDocument
 
 _TITLES = {
     "publisher": "Publisher",
@@ -66,8 +68,16 @@ def check_json(result: CheckResult) -> dict[str, Any]:
     }
 
 
-def render_check(result: CheckResult, console: Console) -> None:
+def check_text(document: CheckDocument) -> str:
+    """``check --format json``: :func:`check_json`, versioned, saying which copy was read."""
+    body = check_json(document.result)
+    body["image"]["source"] = document.copy.to_json()
+    return json.dumps({"schema_version": document.SCHEMA_VERSION, **body}, indent=2)
+
+
+def render_check(document: CheckDocument, console: Console) -> None:
     """One row per signal, then the verdict and its reasons."""
+    result = document.result
     info = result.assessment.image
     console.print(Text(f"{info.reference}", style="bold"))
     if info.digest:
@@ -89,8 +99,9 @@ def render_check(result: CheckResult, console: Console) -> None:
         console.print(f"  - {reason}")
 
 
-def check_markdown(result: CheckResult) -> str:
+def check_markdown(document: CheckDocument) -> str:
     """A Markdown summary (pull-request comments, job summaries)."""
+    result = document.result
     info = result.assessment.image
     lines = [f"### `{info.reference}`", ""]
     if info.digest:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
-from imagetrust.match.model import SEVERITIES, Finding, ScanResult
+from imagetrust.match.model import SEVERITIES, Coverage, Finding, ScanResult
+from imagetrust.report.document import CvesDocument
 
 
 def finding_json(f: Finding) -> dict[str, Any]:
@@ -65,5 +67,23 @@ def cves_json(result: ScanResult, findings: Sequence[Finding]) -> dict[str, Any]
         "packages": len(result.packages),
         "findings": [finding_json(f) for f in findings],
         "counts": {"total": len(findings), **counts(findings)},
+        "coverage": coverage_json(result.coverage),
         "warnings": list(result.warnings),
     }
+
+
+def coverage_json(coverage: Coverage) -> dict[str, Any]:
+    """How much of the image was judged: zero findings are clean only when ``full``."""
+    return {
+        "state": coverage.state,
+        "judged_packages": coverage.judged,
+        "reason": coverage.reason,
+        "gaps": [{"what": g.what, "count": g.count, "reason": g.reason} for g in coverage.gaps],
+    }
+
+
+def cves_text(document: CvesDocument) -> str:
+    """``cves --format json``: versioned, saying which copy of the image was read."""
+    body = cves_json(document.result, document.findings)
+    body["image"]["source"] = document.copy.to_json()
+    return json.dumps({"schema_version": document.SCHEMA_VERSION, **body}, indent=2)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from rich.console import Console
 from rich.table import Table
 
-from imagetrust.match.model import SEVERITIES, Finding, ScanResult
+from imagetrust.match.model import SEVERITIES, Finding
 from imagetrust.report.cves_json import counts
+from imagetrust.report.document import CvesDocument
 
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan",
           "negligible": "dim", "unknown": "magenta"}
@@ -18,7 +17,9 @@ def _group_key(f: Finding) -> tuple[str, str, str]:
     return (f.package.name, f.package.version, f.package.type)
 
 
-def render_cves(result: ScanResult, findings: Sequence[Finding], console: Console) -> None:
+def render_cves(document: CvesDocument, console: Console) -> None:
+    """Findings grouped by package, worst first, then the counts, coverage gaps and warnings."""
+    result, findings = document.result, document.findings
     title = result.subject.reference
     if result.os and result.os.pretty_name:
         title += f" ({result.os.pretty_name})"
@@ -52,5 +53,10 @@ def render_cves(result: ScanResult, findings: Sequence[Finding], console: Consol
         + (f": {summary}" if summary else "")
         + f" ({len(result.packages)} packages scanned)"
     )
+    if result.coverage.state != "full":
+        console.print(
+            f"[yellow]coverage {result.coverage.state}:[/] {result.coverage.reason}",
+            highlight=False,
+        )
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)

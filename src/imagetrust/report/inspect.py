@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from imagetrust.image.model import Image
+from imagetrust.report.document import InspectDocument
 from imagetrust.source.daemon.model import LocalImageInfo
 
 
@@ -80,10 +82,15 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
-def render_inspect(
-    image: Image, console: Console, origin: str = "registry", local: LocalImageInfo | None = None
-) -> None:
+def inspect_text(document: InspectDocument) -> str:
+    """``inspect --format json``: :func:`inspect_json` with its schema version."""
+    body = inspect_json(document.image, document.origin, document.local)
+    return json.dumps({"schema_version": document.SCHEMA_VERSION, **body}, indent=2)
+
+
+def render_inspect(document: InspectDocument, console: Console) -> None:
     """A short human summary followed by the layer table."""
+    image, origin, local = document.image, document.origin, document.local
     rows = [
         ("Reference", image.reference),
         ("Source", f"{image.source_kind} ({origin})"),

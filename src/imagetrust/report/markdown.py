@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from imagetrust.match.model import SEVERITIES, Finding, ScanResult
+from imagetrust.match.model import SEVERITIES
 from imagetrust.report.cves_json import counts
+from imagetrust.report.document import CvesDocument
 
 
 def _cell(text: str | None) -> str:
     return (text or "").replace("|", "\\|").replace("\n", " ")
 
 
-def cves_markdown(result: ScanResult, findings: Sequence[Finding]) -> str:
+def cves_markdown(document: CvesDocument) -> str:
+    """Counts per severity, then one row per finding."""
+    result, findings = document.result, document.findings
     tally = counts(findings)
     lines = [f"## Vulnerabilities in `{result.subject.reference}`", ""]
     if result.os and result.os.pretty_name:

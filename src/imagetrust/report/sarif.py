@@ -7,11 +7,13 @@ value.  Locations point at the file that records the package inside the image.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from imagetrust import __version__
 from imagetrust.match.model import Finding, ScanResult
+from imagetrust.report.document import CvesDocument
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note",
@@ -86,3 +88,8 @@ def sarif_report(result: ScanResult, findings: Sequence[Finding]) -> dict[str, A
             "results": results,
         }],
     }
+
+
+def sarif_text(document: CvesDocument) -> str:
+    """``cves --format sarif``."""
+    return json.dumps(sarif_report(document.result, document.findings), indent=2)

@@ -32,6 +32,7 @@ from packageurl import PackageURL
 from imagetrust import __version__
 from imagetrust.catalog.model import Package
 from imagetrust.match.model import Cvss, Finding, ScanResult
+from imagetrust.report.document import CvesDocument
 
 _SEVERITY = {
     "critical": VulnerabilitySeverity.CRITICAL,
@@ -141,3 +142,8 @@ def cyclonedx_vex_bom(result: ScanResult, findings: Sequence[Finding]) -> Bom:
 
 def cyclonedx_vex_json(result: ScanResult, findings: Sequence[Finding]) -> str:
     return JsonV1Dot6(cyclonedx_vex_bom(result, findings)).output_as_string(indent=2)
+
+
+def cves_vex(document: CvesDocument) -> str:
+    """``cves --format cyclonedx-vex``."""
+    return cyclonedx_vex_json(document.result, document.findings)

@@ -158,6 +158,11 @@ class VulnDB:
     def ecosystems(self) -> list[str]:
         return [str(r[0]) for r in self._query("SELECT DISTINCT ecosystem FROM affected", ())]
 
+    def has_ecosystem(self, ecosystem: str) -> bool:
+        """Whether any advisory row exists for ``ecosystem`` (one indexed probe): a release the
+        feeds do not cover must read as "not covered", never as clean."""
+        return bool(self._query("SELECT 1 FROM affected WHERE ecosystem = ? LIMIT 1", (ecosystem,)))
+
     def affected(self, ecosystem: str, names: Iterable[str]) -> dict[str, list[Affected]]:
         """Rows for ``names`` (spelled as catalogued; normalised here) keyed by stored name."""
         wanted = sorted({normalize_name(ecosystem, n) for n in names})

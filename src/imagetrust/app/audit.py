@@ -1,4 +1,4 @@
-"""``imagetrust audit``: every image in the local Docker/podman image cache, judged like ``check``.
+"""``audit``: every image in the local Docker/podman image cache, judged like ``check``.
 
 People keep images for months after pulling them; the audit answers "which of my local images
 should I worry about first". Per tag it establishes the publisher tier, whether the tag is still
@@ -10,8 +10,10 @@ second audit exports and catalogs nothing unless an image or the database change
 
 The audit reads no base image or attestations (that would need every image's registry history);
 both only ever cap ``check`` at trusted-with-caveats, where an export without attestations
-already is, so levels agree with ``check`` for daemon images. Without ``what_pulling_fixes`` a
-behind image's pull diff is not computed and the ``behind`` rule applies instead of
+already is, so levels agree with ``check`` for daemon images. Freshness is ``check``'s own
+comparison (:func:`~imagetrust.assess.freshness.check_freshness`) on the daemon's record of the
+image, and the level comes from the same facts builder. Without ``what_pulling_fixes`` a behind
+image's pull diff is not computed and the ``behind`` rule applies instead of
 ``behind-with-fixes``; the entry says so.
 """
 
@@ -26,27 +28,37 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Literal
 
-from imagetrust.assess.freshness import CurrentImage, resolve_current
-from imagetrust.assess.hub import HubClient
-from imagetrust.assess.model import PullDiff, ScanFn, VulnFinding, VulnSummary, pull_diff
-from imagetrust.assess.official.store import (
-    LibraryMissingError,
-    OfficialLibrary,
-    load_library,
-    official_name,
+from imagetrust.app.library import library_of
+from imagetrust.app.runtime import Runtime, runtime_for
+from imagetrust.assess.freshness import (
+    CurrentImage,
+    FreshnessResult,
+    ScannedCopy,
+    check_freshness,
 )
+from imagetrust.assess.hub import HubClient
+from imagetrust.assess.model import (
+    PullDiff,
+    ScanFn,
+    TrustSignals,
+    VulnFinding,
+    VulnSummary,
+    pull_diff,
+)
+from imagetrust.assess.official import OfficialLibrary, official_name
 from imagetrust.assess.publishers import classify_publisher
 from imagetrust.atomic import write_atomic
 from imagetrust.config import Settings
 from imagetrust.errors import ImagetrustError, NetworkError
 from imagetrust.image.model import Platform
 from imagetrust.match.db import DEFAULT_MAX_AGE, db_status
-from imagetrust.policy.verdict import Level, TrustFacts, Verdict, decide
+from imagetrust.policy.facts import trust_facts
+from imagetrust.policy.verdict import Level, Verdict, decide
 from imagetrust.reference.parse import ImageReference, parse_reference
+from imagetrust.report.document import AuditDocument, AuditEntry, AuditTimings
 from imagetrust.source.cache import split_digest
 from imagetrust.source.daemon.client import DaemonClient
 from imagetrust.source.daemon.model import ImageSummary, LocalImageInfo
@@ -54,70 +66,8 @@ from imagetrust.source.registry.client import RegistryClient
 from imagetrust.source.resolve import EXPORT_DIR
 
 AUDIT_DIR = "audit"
-PODMAN_LOCAL = "localhost"
-FreshnessStatus = Literal["current", "behind", "unknown"]
 Progress = Callable[[str, int, int], None]
 """``progress(phase, done, total)``: phase is ``registry``, ``scan`` or ``pull``."""
-
-
-@dataclass(frozen=True, slots=True)
-class AuditFreshness:
-    status: FreshnessStatus
-    reason: str
-    registry_digest: str | None = None
-    """What the tag points at in the registry now (None when it could not be asked)."""
-    days_behind: int | None = None
-    current: CurrentImage | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """One tag of one local image (or one untagged image, ``reference`` None)."""
-
-    reference: str | None
-    image_id: str
-    repo_digests: tuple[str, ...]
-    local_created: datetime | None
-    publisher: str
-    supported_tag: str
-    freshness: AuditFreshness
-    vulnerabilities: VulnSummary | None
-    """None: not scanned (``--no-scan``, untagged, or the scan failed: see ``notes``)."""
-    verdict: Verdict
-    pull: PullDiff | None = None
-    notes: tuple[str, ...] = ()
-
-    @property
-    def fixable_critical_high(self) -> int:
-        v = self.vulnerabilities
-        return v.fixable_count("critical") + v.fixable_count("high") if v is not None else 0
-
-
-@dataclass(frozen=True, slots=True)
-class AuditTimings:
-    """Wall seconds per phase: daemon listing, registry lookups (the whole parallel phase),
-    and per image export, catalog (manifest + layers) and matching; ``pull`` scans the tags'
-    current images."""
-
-    total: float = 0.0
-    daemon: float = 0.0
-    registry: float = 0.0
-    export: float = 0.0
-    catalog: float = 0.0
-    matching: float = 0.0
-    pull: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class AuditReport:
-    entries: tuple[AuditEntry, ...]
-    daemon: str
-    timings: AuditTimings
-    scanned: int
-    """Images exported and cataloged in this run."""
-    cached: int
-    """Images whose scan came from the audit cache."""
-    what_pulling_fixes: bool = False
 
 
 # -- the scan cache -------------------------------------------------------------------------
@@ -164,7 +114,9 @@ class ScanCache:
                 tuple(
                     VulnFinding(str(i), str(p), str(s), str(f), bool(k))
                     for i, p, s, f, k in data["findings"]
-                )
+                ),
+                str(data["coverage"]),
+                str(data["coverage_reason"]),
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return None  # absent or damaged: scan again and rewrite
@@ -176,6 +128,8 @@ class ScanCache:
             "digest": digest,
             "key": key,
             "findings": [[f.id, f.package_name, f.severity, f.fix_state, f.kev] for f in summary],
+            "coverage": summary.coverage,
+            "coverage_reason": summary.coverage_reason,
         }
         with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
             write_atomic(self._path(digest), json.dumps(data).encode())
@@ -258,48 +212,8 @@ class _Clock:
                 self.spent[name] = self.spent.get(name, 0.0) + elapsed
 
 
-def local_freshness(
-    info: LocalImageInfo, ref: ImageReference, client: RegistryClient, platform: Platform
-) -> AuditFreshness:
-    """The tag's digest now against every digest the image was pulled as, then by config.
-
-    Same comparison as ``check`` on a daemon image: a RepoDigest match is current; otherwise
-    the tag's current platform config is fetched and compared with the image ID (the config
-    digest in the classic image store), so a re-pushed manifest of the same image is current.
-    """
-    if ref.registry == PODMAN_LOCAL:
-        return AuditFreshness(
-            "unknown", f"{ref.familiar} was built or tagged locally: no registry tag to compare"
-        )
-    try:
-        head = client.head_manifest(ref)
-        if info.is_current(ref, head.digest):
-            return AuditFreshness(
-                "current", f"{ref.familiar} still points at the image pulled", head.digest
-            )
-        current = resolve_current(ref, head.digest, client, platform)
-    except ImagetrustError as error:
-        return AuditFreshness("unknown", f"could not resolve {ref.familiar} now: {error}")
-    if current.config.digest == info.image_id:
-        return AuditFreshness(
-            "current",
-            f"{ref.familiar} still points at this image (same config)",
-            head.digest,
-            current=current,
-        )
-    created, newer = info.created, current.config.created
-    days = max(0, (newer - created).days) if created and newer else None
-    ago = f" ({days} days newer)" if days is not None else ""
-    return AuditFreshness(
-        "behind",
-        f"{ref.familiar} now points at {head.digest[:19]}{ago}; the local copy is an older build",
-        head.digest,
-        days,
-        current,
-    )
-
-
 def _tag_status(ref: ImageReference, catalog: OfficialLibrary | None) -> str:
+    """The library's word on the tag (only official images publish which tags are rebuilt)."""
     if official_name(ref) is None:
         return "not-applicable"
     return catalog.tag_status(ref).state if catalog is not None else "unknown"
@@ -317,7 +231,7 @@ def audit_local_images(
     daemon: DaemonClient | None = None,
     progress: Progress | None = None,
     hub_client: HubClient | None = None,
-) -> AuditReport:
+) -> AuditDocument:
     """Audit every image (or every tag matching ``filter``) in the local daemon's cache.
 
     ``scan`` finds vulnerabilities (None: not scanned); ``scan_key`` names the vulnerability
@@ -328,7 +242,7 @@ def audit_local_images(
     """
     start = time.perf_counter()
     clock = _Clock()
-    catalog = _official(official if official is not None else settings.cache_dir)
+    catalog = library_of(official if official is not None else settings.cache_dir)
     own_daemon = daemon is None
     if daemon is None:
         daemon = _connect(settings)
@@ -371,7 +285,7 @@ def audit_local_images(
         matching=spent.get("matching", 0.0),
         pull=spent.get("pull", 0.0),
     )
-    return AuditReport(
+    return AuditDocument(
         tuple(entries), str(daemon.endpoint), timings, run.scanned, run.cached, what_pulling_fixes
     )
 
@@ -385,15 +299,6 @@ def _connect(settings: Settings) -> DaemonClient:
         raise NetworkError(
             f"audit needs a Docker daemon: {error.message}", hint=error.hint
         ) from None
-
-
-def _official(official: OfficialLibrary | Path) -> OfficialLibrary | None:
-    if isinstance(official, OfficialLibrary):
-        return official
-    try:
-        return load_library(official)
-    except LibraryMissingError:
-        return None
 
 
 def _inspect_all(
@@ -438,17 +343,16 @@ class _Run:
         pairs: Sequence[tuple[ImageSummary, ImageReference | None]],
         infos: dict[str, LocalImageInfo],
         parallel: int,
-    ) -> dict[Key, AuditFreshness]:
+    ) -> dict[Key, FreshnessResult]:
         tagged = [(row.image_id, ref) for row, ref in pairs if ref is not None]
 
-        def one(item: tuple[str, ImageReference]) -> AuditFreshness:
+        def one(item: tuple[str, ImageReference]) -> FreshnessResult:
             image_id, ref = item
-            info = infos[image_id]
-            return local_freshness(
-                info, ref, self.clients.get(), info.platform or self.settings.platform
-            )
+            copy = ScannedCopy.of_local(infos[image_id], ref, self.settings.platform)
+            official = official_name(ref) is not None
+            return check_freshness(copy, ref, self.clients.get(), official=official)
 
-        found: dict[Key, AuditFreshness] = {}
+        found: dict[Key, FreshnessResult] = {}
         self._tick("registry", 0, len(tagged))
         with self.clock.timing("registry"), ThreadPoolExecutor(max(1, parallel)) as pool:
             for done, (item, result) in enumerate(
@@ -478,7 +382,7 @@ class _Run:
         return summaries
 
     def _scan_local(self, info: LocalImageInfo) -> VulnSummary:
-        from imagetrust.catalog.run import catalog_image
+        from imagetrust.app.inventory import catalog_opened
         from imagetrust.image.open import open_image
         from imagetrust.source.daemon.source import DaemonSource
 
@@ -495,7 +399,7 @@ class _Run:
             platform = info.platform or self.settings.platform
             with self.clock.timing("catalog"):
                 image = open_image(source, reference=info.image_id, platform=platform)
-                packages = catalog_image(source, image, cache_dir=self.settings.cache_dir)
+                packages = catalog_opened(source, image, self.settings)
             with self.clock.timing("matching"):
                 summary = VulnSummary.of(self.scan(source, image, packages))
         self.scanned += 1
@@ -505,7 +409,7 @@ class _Run:
     def pulls(
         self,
         pairs: Sequence[tuple[ImageSummary, ImageReference | None]],
-        fresh: dict[Key, AuditFreshness],
+        fresh: dict[Key, FreshnessResult],
         summaries: dict[str, VulnSummary],
     ) -> dict[Key, PullDiff]:
         """Scan what each behind tag points to now (once per digest) and diff."""
@@ -516,7 +420,7 @@ class _Run:
             for row, ref in pairs
             if ref is not None
             and (result := fresh.get((row.image_id, ref))) is not None
-            and result.status == "behind"
+            and result.state == "behind"
             and result.current is not None
             and row.image_id in summaries
         ]
@@ -537,25 +441,17 @@ class _Run:
         return diffs
 
     def _scan_current(self, current: CurrentImage) -> VulnSummary:
-        from imagetrust.catalog.run import catalog_image
-        from imagetrust.image.open import open_image
-        from imagetrust.source.registry.source import RegistrySource
+        from imagetrust.app.scanning import scan_current
 
         assert self.scan is not None
         key = self._key()
         cached = self.cache.get(current.manifest_digest, key)
         if cached is not None:
             return cached
-        source = RegistrySource(current.ref, self.clients.get(), close_client=False)
-        try:
-            platform = Platform(
-                current.config.os, current.config.architecture, current.config.variant
-            )
-            image = open_image(source, reference=str(current.ref), platform=platform)
-            packages = catalog_image(source, image, cache_dir=self.settings.cache_dir)
-            summary = VulnSummary.of(self.scan(source, image, packages))
-        finally:
-            source.close()
+        platform = Platform(current.config.os, current.config.architecture, current.config.variant)
+        summary = scan_current(
+            current, platform, self.clients.get(), self.settings, self.scan
+        )
         self.cache.put(current.manifest_digest, self._key(), summary)
         return summary
 
@@ -564,7 +460,7 @@ def _entry(
     row: ImageSummary,
     ref: ImageReference | None,
     info: LocalImageInfo,
-    fresh: AuditFreshness | None,
+    fresh: FreshnessResult | None,
     summaries: dict[str, VulnSummary],
     pulls: dict[Key, PullDiff],
     run: _Run,
@@ -580,7 +476,9 @@ def _entry(
             info.created,
             "unknown",
             "not-applicable",
-            AuditFreshness("unknown", "the image has no tag, so there is nothing to compare"),
+            FreshnessResult(
+                "unknown", "the image has no tag, so there is nothing to compare", None, None
+            ),
             None,
             Verdict(
                 Level.UNKNOWN,
@@ -596,26 +494,21 @@ def _entry(
     notes: list[str] = []
     if row.image_id in run.errors:
         notes.append(run.errors[row.image_id])
-    if fresh.status == "behind" and fresh.current is not None:
+    if fresh.state == "behind" and fresh.current is not None:
         error = run.pull_errors.get(fresh.current.manifest_digest)
         if error:
             notes.append(error)
         elif not what_pulling_fixes and summary is not None:
             notes.append("what pulling would fix was not computed (--what-pulling-fixes)")
     tier = classify_publisher(ref, catalog, hub_client).tier
-    facts = TrustFacts(
+    signals = TrustSignals(
         reference=str(ref),
         publisher_tier=tier,
         tag_status=_tag_status(ref, catalog),
-        freshness=fresh.status,
-        days_behind=fresh.days_behind if fresh.status == "behind" else None,
-        fixes_by_pulling=len(pull.fixed) if pull is not None else None,
-        base_status="unknown",
-        vulnerabilities_scanned=summary is not None,
-        fixable_critical=summary.fixable_count("critical") if summary is not None else 0,
-        fixable_high=summary.fixable_count("high") if summary is not None else 0,
-        kev=summary.kev_count if summary is not None else 0,
-        attestations="unknown",
+        freshness=fresh.state,
+        days_behind=fresh.days_behind,
+        pull=pull,
+        vulnerabilities=summary,
     )
     return AuditEntry(
         str(ref),
@@ -623,10 +516,10 @@ def _entry(
         info.repo_digests,
         info.created,
         tier,
-        facts.tag_status,
+        signals.tag_status,
         fresh,
         summary,
-        decide(facts),
+        decide(trust_facts(signals)),
         pull,
         tuple(notes),
     )
@@ -645,14 +538,43 @@ def _risk_order(entry: AuditEntry) -> tuple[int, int, int, str, str]:
 
 
 __all__ = [
-    "AuditEntry",
-    "AuditFreshness",
-    "AuditReport",
-    "AuditTimings",
     "ScanCache",
+    "audit",
     "audit_local_images",
     "database_key",
-    "local_freshness",
     "matches_filter",
     "select",
 ]
+
+
+def audit(
+    *,
+    settings: Settings | None = None,
+    runtime: Runtime | None = None,
+    filter: str | None = None,
+    what_pulling_fixes: bool = False,
+    scan: bool = True,
+    parallel: int = 4,
+    progress: Progress | None = None,
+) -> AuditDocument:
+    """Audit the local image cache against the embedded database (``scan`` False: no scans);
+    scans are reused while the database is unchanged."""
+    from imagetrust.app.scanning import database_scan
+
+    runtime = runtime_for(settings, runtime)
+    scan_fn = database_scan(runtime) if scan else None
+    db_path = runtime.db_path
+
+    def scan_key() -> str | None:
+        return database_key(db_path, offline=runtime.settings.offline)
+
+    return audit_local_images(
+        runtime.settings,
+        filter=filter,
+        what_pulling_fixes=what_pulling_fixes,
+        scan=scan_fn,
+        scan_key=scan_key if scan else None,
+        parallel=parallel,
+        progress=progress,
+        hub_client=HubClient.from_settings(runtime.settings),
+    )

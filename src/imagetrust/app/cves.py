@@ -1,0 +1,88 @@
+"""``cves``: the vulnerabilities of an image's (or an SBOM's) packages, filtered for display.
+
+The scan never drops a finding; ``rule`` only narrows what the document lists, and ``base``
+splits findings by the layer that added each package (the base image's layers or the image's
+own), which needs the base image found by annotation, provenance or layer chain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Literal
+
+from imagetrust.app.inventory import Inventory, opened_inventory, read_inventory, refuse_sbom
+from imagetrust.app.runtime import Runtime, runtime_for
+from imagetrust.config import Settings
+from imagetrust.errors import UsageError
+from imagetrust.image.session import OpenImage
+from imagetrust.match.filters import FindingFilter, apply_filter
+from imagetrust.reference import Target, parse_target
+from imagetrust.report.document import CvesDocument
+
+BaseSplit = Literal["all", "only", "ignore"]
+_SPLIT_HINT = "scan the image itself, or drop --only-base/--ignore-base"
+
+
+def cves(
+    target: str | Target,
+    *,
+    settings: Settings | None = None,
+    runtime: Runtime | None = None,
+    rule: FindingFilter | None = None,
+    base: BaseSplit = "all",
+) -> CvesDocument:
+    """Scan ``target`` and keep the findings ``rule`` and ``base`` select."""
+    runtime = runtime_for(settings, runtime)
+    rule = rule or FindingFilter()
+    parsed = parse_target(target) if isinstance(target, str) else target
+    if base == "all":
+        inventory = read_inventory(parsed, runtime.settings)
+    else:
+        refuse_sbom(parsed, _SPLIT_HINT)
+        with opened_inventory(parsed, runtime.settings) as (opened, inventory):
+            layers = frozenset(range(base_layer_count(opened, inventory, runtime)))
+        rule = replace(
+            rule,
+            layers=layers if base == "only" else None,
+            exclude_layers=layers if base == "ignore" else None,
+        )
+    return scan_document(inventory, runtime, rule)
+
+
+def scan_document(inventory: Inventory, runtime: Runtime, rule: FindingFilter) -> CvesDocument:
+    """Scan an inventory and build the ``cves`` document (shared with later use cases)."""
+    from imagetrust.app.scanning import scan_inventory
+
+    result = scan_inventory(inventory.catalog, runtime, inventory.subject)
+    findings = tuple(apply_filter(result.findings, rule))
+    return CvesDocument(result, findings, inventory.copy, inventory.note)
+
+
+def base_layer_count(opened: OpenImage, inventory: Inventory, runtime: Runtime) -> int:
+    """How many of the image's first layers are its base's, or a UsageError saying why not."""
+    from imagetrust.app.library import cached_library
+    from imagetrust.assess.base_image import detect_base
+    from imagetrust.assess.check import tag_reference
+    from imagetrust.source.registry.client import RegistryClient
+
+    settings = runtime.settings
+    ref, _ = tag_reference(opened.target, opened.image, None)
+    with RegistryClient(settings) as client:
+        found = detect_base(
+            opened.image,
+            client=client,
+            catalog=cached_library(settings.cache_dir),
+            os_info=inventory.catalog.os,
+            cache_dir=settings.cache_dir,
+            ref=ref,
+        )
+    if found.state == "detected" and found.layer_count:
+        return found.layer_count
+    why = found.reason if found.state != "detected" else "; ".join(found.notes) or found.reason
+    if found.state == "none":
+        why = f"it has no base: {why}"
+    raise UsageError(
+        f"cannot tell the base image of {opened.target}: {why}",
+        hint="--only-base/--ignore-base need a base found by annotation, provenance or layer "
+        "chain; drop them to see every finding",
+    )

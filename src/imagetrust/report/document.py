@@ -1,0 +1,152 @@
+"""One typed document per command: what every formatter of that command renders.
+
+The application layer builds a document; formatters (:mod:`imagetrust.report.formats`) only
+turn it into text. A formatter never computes a fact the document lacks, so the table, the JSON
+and the SARIF of one run cannot disagree. Each JSON rendering carries the document's
+``SCHEMA_VERSION``; the JSON Schemas in ``schemas/`` describe them (docs/schemas.md says what is
+stable).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, TypeAlias
+
+if TYPE_CHECKING:  # annotations only: a formatter's import must not load the whole pipeline
+    from datetime import datetime
+
+    from imagetrust.assess.freshness import FreshnessResult
+    from imagetrust.assess.model import PullDiff, VulnSummary
+    from imagetrust.catalog.model import Catalog
+    from imagetrust.image.model import Image
+    from imagetrust.image.session import CopyRead
+    from imagetrust.match.model import Finding, ScanResult
+    from imagetrust.policy.check import CheckResult
+    from imagetrust.policy.verdict import Verdict
+    from imagetrust.source.daemon.model import LocalImageInfo
+
+
+@dataclass(frozen=True)
+class InspectDocument:
+    """``imagetrust inspect``: the image model, without reading layers."""
+
+    SCHEMA_VERSION: ClassVar[str] = "1.0"
+    COMMAND: ClassVar[str] = "inspect"
+
+    image: Image
+    copy: CopyRead
+    origin: str
+    """``local`` or ``registry`` (how a plain reference was resolved)."""
+    local: LocalImageInfo | None = None
+    ratelimit_remaining: int | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class SbomDocument:
+    """``imagetrust sbom``: the package inventory of one image."""
+
+    SCHEMA_VERSION: ClassVar[str] = "1.0"
+    COMMAND: ClassVar[str] = "sbom"
+
+    name: str
+    digest: str | None
+    catalog: Catalog
+    copy: CopyRead
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CvesDocument:
+    """``imagetrust cves``: the scan, and the findings left after the ``--only-*`` filters."""
+
+    SCHEMA_VERSION: ClassVar[str] = "1.0"
+    COMMAND: ClassVar[str] = "cves"
+
+    result: ScanResult
+    findings: tuple[Finding, ...]
+    copy: CopyRead
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckDocument:
+    """``imagetrust check``: every signal's evidence and the verdict."""
+
+    SCHEMA_VERSION: ClassVar[str] = "1.0"
+    COMMAND: ClassVar[str] = "check"
+
+    result: CheckResult
+    copy: CopyRead
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One tag of one local image (or one untagged image, ``reference`` None)."""
+
+    reference: str | None
+    image_id: str
+    repo_digests: tuple[str, ...]
+    local_created: datetime | None
+    publisher: str
+    supported_tag: str
+    freshness: FreshnessResult
+    vulnerabilities: VulnSummary | None
+    """None: not scanned (``--no-scan``, untagged, or the scan failed: see ``notes``)."""
+    verdict: Verdict
+    pull: PullDiff | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def fixable_critical_high(self) -> int:
+        v = self.vulnerabilities
+        return v.fixable_count("critical") + v.fixable_count("high") if v is not None else 0
+
+
+@dataclass(frozen=True, slots=True)
+class AuditTimings:
+    """Wall seconds per phase: daemon listing, registry lookups (the whole parallel phase),
+    and per image export, catalog (manifest + layers) and matching; ``pull`` scans the tags'
+    current images."""
+
+    total: float = 0.0
+    daemon: float = 0.0
+    registry: float = 0.0
+    export: float = 0.0
+    catalog: float = 0.0
+    matching: float = 0.0
+    pull: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class AuditDocument:
+    """``imagetrust audit``: every local image judged like ``check``, riskiest first."""
+
+    SCHEMA_VERSION: ClassVar[str] = "1.0"
+    COMMAND: ClassVar[str] = "audit"
+
+    entries: tuple[AuditEntry, ...]
+    daemon: str
+    timings: AuditTimings
+    scanned: int
+    """Images exported and cataloged in this run."""
+    cached: int
+    """Images whose scan came from the audit cache."""
+    what_pulling_fixes: bool = False
+
+
+Document: TypeAlias = (
+    "InspectDocument | SbomDocument | CvesDocument | CheckDocument | AuditDocument"
+)
+
+__all__ = [
+    "AuditDocument",
+    "AuditEntry",
+    "AuditTimings",
+    "CheckDocument",
+    "CvesDocument",
+    "Document",
+    "InspectDocument",
+    "SbomDocument",
+]
