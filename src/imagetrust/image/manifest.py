@@ -50,7 +50,7 @@ class Manifest:
     subject: Descriptor | None = None
 
 
-def load_json(data: bytes, what: str) -> dict[str, Any]:
+def load_json_object(data: bytes, what: str) -> dict[str, Any]:
     """Decode a JSON object, or raise ManifestError saying what was malformed."""
     value = jsonutil.loads(data, what=what)  # ManifestError, also for absurd nesting
     if not isinstance(value, dict):
@@ -155,7 +155,7 @@ def _kind(raw: RawManifest, obj: Mapping[str, Any]) -> str:
 def parse_manifest(raw: RawManifest) -> Index | Manifest:
     """Parse a verified index or manifest; anything else is a ManifestError."""
     what = f"manifest {raw.digest}"
-    obj = load_json(raw.data, what)
+    obj = load_json_object(raw.data, what)
     kind = _kind(raw, obj)
     annotations = _str_map(obj.get("annotations"), f"{what}: annotations")
     if kind in mt.INDEX_TYPES:
@@ -213,7 +213,7 @@ def parse_time(value: Any, what: str) -> datetime | None:
 def parse_config(data: bytes, digest: str) -> ImageConfig:
     """Parse a (verified) image config blob."""
     what = f"image config {digest}"
-    obj = load_json(data, what)
+    obj = load_json_object(data, what)
     os_name = _str(obj, "os", what)
     arch = _str(obj, "architecture", what)
     assert os_name is not None and arch is not None

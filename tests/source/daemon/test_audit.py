@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from imagetrust.cli.main import main
+from tests.support.schemas import validate
 from tests.cli.test_check_scan import PURGED, PURGED_CVE, push_rebuild_without_package
 from tests.cli.test_cves_base import feeds, mirror  # noqa: F401 - fixtures
 from tests.source.daemon.conftest import DaemonWorld
@@ -57,6 +58,7 @@ def audit(capsys: pytest.CaptureFixture[str], world: DaemonWorld, *args: str) ->
     )
     assert code == 0, err
     data: dict[str, Any] = json.loads(out)
+    validate("audit", data)
     return data
 
 
