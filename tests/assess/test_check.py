@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from imagetrust.app.check import check_image
 from imagetrust.assess.evidence import Outcome, Signal
 from imagetrust.assess.model import VulnFinding
 from imagetrust.assess.official import OfficialLibrary, import_library, load_library
 from imagetrust.catalog.model import Catalog
 from imagetrust.config import Settings, load_settings
 from imagetrust.image.model import Image
-from imagetrust.app.check import check_image
 from imagetrust.image.session import CopyRead
 from imagetrust.policy.verdict import Level
 from imagetrust.report.check import check_json, check_markdown, render_check

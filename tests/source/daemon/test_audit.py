@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 from imagetrust.cli.main import main
-from tests.support.schemas import validate
 from tests.cli.test_check_scan import PURGED, PURGED_CVE, push_rebuild_without_package
 from tests.cli.test_cves_base import feeds, mirror  # noqa: F401 - fixtures
 from tests.source.daemon.conftest import DaemonWorld
 from tests.support.feedserver import FeedServer
+from tests.support.schemas import validate
 
 Run = tuple[int, str, str]
 
