@@ -72,7 +72,7 @@ def _detect(world: World, target: str, **kw: Any) -> Any:
     settings = _settings(world)
     with open_image(target, settings=settings) as opened, RegistryClient(settings) as client:
         return detect_base(
-            opened.image, client=client, catalog=world.catalog,
+            opened.image, client=client, official_library=world.catalog,
             cache_dir=settings.cache_dir, **kw,
         )
 
@@ -127,7 +127,7 @@ def test_layer_chain_reads_the_os_lazily_and_caches_candidates(world: World) -> 
         for _ in range(2):
             sent.clear()
             with RegistryClient(settings, event_hooks={"request": [sent.append]}) as client:
-                result = detect_base(opened.image, client=client, catalog=world.catalog,
+                result = detect_base(opened.image, client=client, official_library=world.catalog,
                                      os_info=probe, cache_dir=settings.cache_dir)
             assert result.method == "layers"
         # the second run resolved every candidate from the on-disk cache: HEAD requests only

@@ -212,11 +212,11 @@ class _Clock:
                 self.spent[name] = self.spent.get(name, 0.0) + elapsed
 
 
-def _tag_status(ref: ImageReference, catalog: OfficialLibrary | None) -> str:
+def _tag_status(ref: ImageReference, library: OfficialLibrary | None) -> str:
     """The library's word on the tag (only official images publish which tags are rebuilt)."""
     if official_name(ref) is None:
         return "not-applicable"
-    return catalog.tag_status(ref).state if catalog is not None else "unknown"
+    return library.tag_status(ref).state if library is not None else "unknown"
 
 
 def audit_local_images(
@@ -236,13 +236,13 @@ def audit_local_images(
 
     ``scan`` finds vulnerabilities (None: not scanned); ``scan_key`` names the vulnerability
     data so cached scans are reused only while it is unchanged (None or returning None: no
-    cache). ``official`` is the official-images catalog or the cache directory holding it
+    cache). ``official`` is the official-images library or the cache directory holding it
     (default ``settings.cache_dir``). ``parallel`` bounds the concurrent registry lookups.
     ``hub_client`` asks Docker Hub for Verified Publisher / Sponsored OSS badges (cached).
     """
     start = time.perf_counter()
     clock = _Clock()
-    catalog = library_of(official if official is not None else settings.cache_dir)
+    library = library_of(official if official is not None else settings.cache_dir)
     own_daemon = daemon is None
     if daemon is None:
         daemon = _connect(settings)
@@ -251,7 +251,7 @@ def audit_local_images(
         with clock.timing("daemon"):
             pairs = select(daemon.list_images(), filter)
             infos = _inspect_all(daemon, {row.image_id for row, _ in pairs}, parallel)
-        run = _Run(settings, daemon, clients, clock, scan, scan_key, catalog, progress)
+        run = _Run(settings, daemon, clients, clock, scan, scan_key, library, progress)
         fresh = run.freshness(pairs, infos, parallel)
         summaries = run.scan_images(pairs, infos)
         pulls = run.pulls(pairs, fresh, summaries) if what_pulling_fixes else {}
@@ -268,7 +268,7 @@ def audit_local_images(
             summaries,
             pulls,
             run,
-            catalog,
+            library,
             what_pulling_fixes,
             hub_client,
         )
@@ -320,7 +320,7 @@ class _Run:
     clock: _Clock
     scan: ScanFn | None
     scan_key: Callable[[], str | None] | None
-    catalog: OfficialLibrary | None
+    library: OfficialLibrary | None
     progress: Progress | None
     scanned: int = 0
     cached: int = 0
@@ -464,7 +464,7 @@ def _entry(
     summaries: dict[str, VulnSummary],
     pulls: dict[Key, PullDiff],
     run: _Run,
-    catalog: OfficialLibrary | None,
+    library: OfficialLibrary | None,
     what_pulling_fixes: bool,
     hub_client: HubClient | None = None,
 ) -> AuditEntry:
@@ -500,11 +500,11 @@ def _entry(
             notes.append(error)
         elif not what_pulling_fixes and summary is not None:
             notes.append("what pulling would fix was not computed (--what-pulling-fixes)")
-    tier = classify_publisher(ref, catalog, hub_client).tier
+    tier = classify_publisher(ref, library, hub_client).tier
     signals = TrustSignals(
         reference=str(ref),
         publisher_tier=tier,
-        tag_status=_tag_status(ref, catalog),
+        tag_status=_tag_status(ref, library),
         freshness=fresh.state,
         days_behind=fresh.days_behind,
         pull=pull,

@@ -71,7 +71,7 @@ def base_layer_count(opened: OpenImage, inventory: Inventory, runtime: Runtime) 
         found = detect_base(
             opened.image,
             client=client,
-            catalog=cached_library(settings.cache_dir),
+            official_library=cached_library(settings.cache_dir),
             os_info=inventory.catalog.os,
             cache_dir=settings.cache_dir,
             ref=ref,

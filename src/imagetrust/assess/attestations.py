@@ -278,7 +278,7 @@ def assess_attestations(
     source: ImageSource,
     image: Image,
     ref: ImageReference | None,
-    catalog: OfficialLibrary | None,
+    official_library: OfficialLibrary | None,
     *,
     image_behind: bool = False,
 ) -> AttestationResult:
@@ -288,7 +288,7 @@ def assess_attestations(
     library lists now is expected and is not called a mismatch.
     """
     found = read_attestations(source, image)
-    expected_repo, expected_commit = _expected(image, ref, catalog)
+    expected_repo, expected_commit = _expected(image, ref, official_library)
     claims = _claims(image, found)
     has_any = bool(found.provenance or found.sboms or found.other)
     if expected_commit is not None and claims:
@@ -327,7 +327,8 @@ def assess_attestations(
     if has_any:
         kinds = _kinds(found)
         tail = ""
-        if ref is not None and catalog is not None and official_name(ref) and expected_commit:
+        doi = ref is not None and official_library is not None and official_name(ref)
+        if doi and expected_commit:
             tail = "; no source commit in them to compare with the official-images library"
         return _with(base, "present", f"{kinds}{tail}")
     if not image.attestations and image.index_digest is None and image.source_kind in (
@@ -347,11 +348,13 @@ def _with(result: AttestationResult, state: AttestationState, reason: str) -> At
 
 
 def _expected(
-    image: Image, ref: ImageReference | None, catalog: OfficialLibrary | None
+    image: Image, ref: ImageReference | None, official_library: OfficialLibrary | None
 ) -> tuple[str | None, str | None]:
-    if ref is None or ref.tag is None or catalog is None or not catalog.is_official(ref):
+    if ref is None or ref.tag is None or official_library is None:
         return None, None
-    library = catalog.lookup(ref.repository)
+    if not official_library.is_official(ref):
+        return None, None
+    library = official_library.lookup(ref.repository)
     if library is None:
         return None, None
     arch = bashbrew_arch(image.platform)

@@ -165,7 +165,7 @@ def detect_base(
     image: Image,
     *,
     client: RegistryClient,
-    catalog: OfficialLibrary | None,
+    official_library: OfficialLibrary | None,
     os_info: OSInfo | Callable[[], OSInfo | None] | None = None,
     attestations: Attestations | None = None,
     cache_dir: Path | None = None,
@@ -180,13 +180,15 @@ def detect_base(
     annotations = image.annotations
     name = annotations.get(mt.ANN_BASE_NAME)
     if name:
-        result = _from_claim(image, finder, catalog, name, annotations.get(mt.ANN_BASE_DIGEST),
-                             "annotation")
+        result = _from_claim(
+            image, finder, official_library, name, annotations.get(mt.ANN_BASE_DIGEST),
+            "annotation",
+        )
         if result is not None:
             return result
     for provenance in attestations.provenance if attestations else ():
         for text, digest in base_materials(provenance):
-            result = _from_claim(image, finder, catalog, text, digest, "provenance")
+            result = _from_claim(image, finder, official_library, text, digest, "provenance")
             if result is not None and result.layer_count is not None:
                 return result
     if ref is not None and ref.is_official_namespace and any(
@@ -196,7 +198,7 @@ def detect_base(
             "none", f"{ref.familiar.split(':')[0]} is itself an OS base image, built from scratch"
         )
     info = os_info() if callable(os_info) else os_info
-    return _from_layers(image, finder, catalog, info)
+    return _from_layers(image, finder, official_library, info)
 
 
 def base_materials(provenance: Provenance) -> list[tuple[str, str | None]]:
@@ -230,7 +232,7 @@ def _material_reference(uri: str) -> str | None:
 def _from_claim(
     image: Image,
     finder: BaseFinder,
-    catalog: OfficialLibrary | None,
+    official_library: OfficialLibrary | None,
     name: str,
     digest: str | None,
     method: Method,
@@ -260,7 +262,7 @@ def _from_claim(
         "detected", f"{ref.familiar} (from the {where})", method, str(ref) if ref.tag else None,
         digest, layer_count, tags=(ref.tag,) if ref.tag else (), notes=tuple(notes),
     )
-    return _status(result, ref, image, finder, catalog, built_digest=digest)
+    return _status(result, ref, image, finder, official_library, built_digest=digest)
 
 
 def _status(
@@ -268,13 +270,17 @@ def _status(
     ref: ImageReference,
     image: Image,
     finder: BaseFinder,
-    catalog: OfficialLibrary | None,
+    official_library: OfficialLibrary | None,
     *,
     built_digest: str | None,
 ) -> BaseImageResult:
     """Fill in official / supported tag / current-or-behind for a detected base."""
-    official = catalog.is_official(ref) if catalog is not None else None
-    tag_state = catalog.tag_status(ref).state if catalog is not None and official else "unknown"
+    official = official_library.is_official(ref) if official_library is not None else None
+    tag_state = (
+        official_library.tag_status(ref).state
+        if official_library is not None and official
+        else "unknown"
+    )
     notes = list(result.notes)
     freshness: BaseFreshness = "unknown"
     current_digest: str | None = None
@@ -315,15 +321,18 @@ def candidate_tags(library_tags: Sequence[str], os_info: OSInfo) -> list[str]:
 
 
 def _from_layers(
-    image: Image, finder: BaseFinder, catalog: OfficialLibrary | None, os_info: OSInfo | None
+    image: Image,
+    finder: BaseFinder,
+    official_library: OfficialLibrary | None,
+    os_info: OSInfo | None,
 ) -> BaseImageResult:
     if os_info is None or os_info.id == "unknown":
         return BaseImageResult(
             "unknown", "no base-image annotation or provenance, and no OS to suggest candidates"
         )
     repositories = OS_BASE_REPOSITORIES.get(os_info.id, ())
-    if not repositories or catalog is None:
-        why = "no official-images catalog is loaded" if catalog is None else (
+    if not repositories or official_library is None:
+        why = "no official-images catalog is loaded" if official_library is None else (
             f"no official repository is known for {os_info.id}"
         )
         return BaseImageResult(
@@ -333,7 +342,7 @@ def _from_layers(
     aliases: dict[str, list[str]] = {}
     errors: list[str] = []
     for repository in repositories:
-        library = catalog.lookup(repository)
+        library = official_library.lookup(repository)
         if library is None:
             continue
         for tag in candidate_tags(library.supported_tags(), os_info):
@@ -370,7 +379,7 @@ def _from_layers(
         f"{len(resolved.diff_ids)} of {len(image.diff_ids)})", "layers", str(ref),
         resolved.digest, len(resolved.diff_ids), tags=tags,
     )
-    return _status(result, ref, image, finder, catalog, built_digest=resolved.digest)
+    return _status(result, ref, image, finder, official_library, built_digest=resolved.digest)
 
 
 def _is_prefix(prefix: Sequence[str], full: Sequence[str]) -> bool:

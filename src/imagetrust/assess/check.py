@@ -148,7 +148,7 @@ def tag_reference(
 @dataclass
 class _Assessor:
     settings: Settings
-    catalog: OfficialLibrary | None
+    library: OfficialLibrary | None
     hub_client: HubClient | None
     scan: ScanOutcome | None
     rescan: RescanFn | None
@@ -169,12 +169,12 @@ class _Assessor:
         vulns, vuln_evidence = self._vulnerabilities()
         pull, pull_note = self._pull(fresh, vulns, image)
         attest = assess_attestations(
-            source, image, ref, self.catalog, image_behind=fresh.state == "behind"
+            source, image, ref, self.library, image_behind=fresh.state == "behind"
         )
         base = detect_base(
             image,
             client=self.client,
-            catalog=self.catalog,
+            official_library=self.library,
             os_info=lambda: (
                 packages.os
                 if packages is not None
@@ -239,7 +239,7 @@ class _Assessor:
                 "pass the tag it was pulled as",
                 {"tier": "unknown"},
             )
-        info = classify_publisher(ref, self.catalog, self.hub_client)
+        info = classify_publisher(ref, self.library, self.hub_client)
         if info.tier in ESTABLISHED_TIERS:
             outcome = Outcome.PASS if info.confirmed else Outcome.WARN
         elif info.tier == "community":
@@ -268,14 +268,14 @@ class _Assessor:
                 "only Docker Official Images publish which tags are still rebuilt",
                 {"state": "not-applicable"},
             )
-        if self.catalog is None:
+        if self.library is None:
             return "unknown", Evidence(
                 Signal.SUPPORTED_TAG,
                 Outcome.UNKNOWN,
                 "no official-images catalog is loaded; run `imagetrust catalog update`",
                 {"state": "unknown"},
             )
-        status = self.catalog.tag_status(ref)
+        status = self.library.tag_status(ref)
         outcome = {"supported": Outcome.PASS, "unsupported": Outcome.FAIL}.get(
             status.state, Outcome.UNKNOWN
         )
@@ -292,11 +292,11 @@ class _Assessor:
         self, ref: ImageReference | None, image: Image, state: str, evidence: Evidence
     ) -> Evidence:
         """For a digest-pinned official image, name the supported tags at that digest today."""
-        if ref is None or ref.tag is not None or self.catalog is None or state != "unknown":
+        if ref is None or ref.tag is not None or self.library is None or state != "unknown":
             return evidence
         if official_name(ref) is None:
             return evidence
-        tags = tags_at_digest(ref, image_digests(image), self.catalog, self.client)
+        tags = tags_at_digest(ref, image_digests(image), self.library, self.client)
         details = {**evidence.details, "tags_at_digest": list(tags) if tags is not None else None}
         if tags is None:
             return Evidence(evidence.signal, evidence.outcome, evidence.summary, details)

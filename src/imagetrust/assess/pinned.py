@@ -30,7 +30,7 @@ def image_digests(image: Image) -> frozenset[str]:
 def tags_at_digest(
     ref: ImageReference,
     digests: Iterable[str],
-    catalog: OfficialLibrary,
+    official_library: OfficialLibrary,
     client: RegistryClient,
     *,
     workers: int = 8,
@@ -40,7 +40,7 @@ def tags_at_digest(
     None when it cannot be told (not an official repository, or every lookup failed).
     """
     name = official_name(ref)
-    library = catalog.lookup(name) if name else None
+    library = official_library.lookup(name) if name else None
     wanted = frozenset(digests)
     if library is None or not wanted:
         return None

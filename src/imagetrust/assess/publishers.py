@@ -154,7 +154,7 @@ def _publisher(entry: Any, where: str, index: int) -> Publisher:
 
 def classify_publisher(
     ref: ImageReference,
-    catalog: OfficialLibrary | None,
+    official_library: OfficialLibrary | None,
     hub_client: HubClient | None = None,
     *,
     publishers: tuple[Publisher, ...] | None = None,
@@ -163,7 +163,7 @@ def classify_publisher(
     known = load_publishers() if publishers is None else publishers
     doi_name = official_name(ref)
     if doi_name is not None:
-        return _official(ref, doi_name, catalog, known)
+        return _official(ref, doi_name, official_library, known)
     for publisher in known:
         if publisher.matches(ref):
             return _from_data(publisher, ref)
@@ -186,22 +186,25 @@ def classify_publisher(
 
 
 def _official(
-    ref: ImageReference, name: str, catalog: OfficialLibrary | None, known: tuple[Publisher, ...]
+    ref: ImageReference,
+    name: str,
+    official_library: OfficialLibrary | None,
+    known: tuple[Publisher, ...],
 ) -> PublisherInfo:
     wanted = _ECR_DOI_ID if ref.registry != "docker.io" else _DOI_ID
     publisher = next((p for p in known if p.id == wanted), None)
     mirror = " (Amazon ECR Public mirror)" if wanted == _ECR_DOI_ID else ""
     evidence: Evidence = "reference-namespace"
     confirmed = False
-    if catalog is None:
+    if official_library is None:
         reason = (
             f"{ref.name} is in the Docker Official Images namespace{mirror}, not confirmed "
             "against the official-images library because no catalog is loaded; run "
             "`imagetrust catalog update`"
         )
     else:
-        at = f" at {catalog.meta.commit[:12]}" if catalog.meta.commit else ""
-        if catalog.lookup(name) is None:
+        at = f" at {official_library.meta.commit[:12]}" if official_library.meta.commit else ""
+        if official_library.lookup(name) is None:
             reason = (
                 f"{ref.name} is in the Docker Official Images namespace{mirror}, but {name!r} is "
                 f"no longer in the official-images library{at}: the image is deprecated and no "
