@@ -14,13 +14,13 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import imagetrust
+from imagetrust.atomic import atomic_writer
 from imagetrust.image.files import FileKind, FileRequest
 
 _MAGIC = b"ITLC1\n"
@@ -108,20 +108,9 @@ def store(cache_dir: Path, digest: str, diff_id: str, print_: str, delta: LayerD
     if sum(len(e.data) for e in delta.entries if e.data is not None) > MAX_STORED:
         return
     path = _path(cache_dir, digest, diff_id, print_)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    except OSError:
-        return  # a cache that cannot be written is only slower
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(_encode(delta))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
+    # a cache that cannot be written is only slower
+    with contextlib.suppress(OSError), atomic_writer(path, prefix=".tmp-", suffix="") as out:
+        out.write(_encode(delta))
 
 
 def _encode(delta: LayerDelta) -> bytes:
