@@ -120,8 +120,8 @@ def read_manifest(path: Path) -> dict[str, Any] | None:
     A manifest that claims the bundle format but is malformed is an error, not "some other file".
     """
     try:
-        with gzip.open(path, "rb") as stream:
-            walker = TarWalker(cast(BinaryIO, stream), seekable=False, what="bundle")
+        with _open_tar_stream(path) as stream:
+            walker = TarWalker(stream, seekable=False, what="bundle")
             member = next(iter(walker), None)
             if (member is None or member.name != MANIFEST or not member.is_regular
                     or member.sparse):
@@ -207,8 +207,8 @@ def install_bundle(db_path: Path, bundle: Path) -> dict[str, Any]:
     with write_lock(db_path):
         try:
             with atomic_path(db_path, sync_dir=True) as tmp:
-                with tmp.open("wb") as out, gzip.open(bundle, "rb") as stream:
-                    walker = TarWalker(cast(BinaryIO, stream), seekable=False, what="bundle")
+                with tmp.open("wb") as out, _open_tar_stream(bundle) as stream:
+                    walker = TarWalker(stream, seekable=False, what="bundle")
                     members = iter(walker)
                     next(members, None)  # the manifest, read above
                     member = next(members, None)
@@ -238,6 +238,29 @@ def install_bundle(db_path: Path, bundle: Path) -> dict[str, Any]:
         except DatabaseError as error:
             raise FeedError(f"bundle {bundle} holds no usable database ({error})") from error
     return manifest
+
+
+class _Inflated(io.RawIOBase):
+    """A gzip member read one inflate step at a time (``read1``): the walker's read-ahead then
+    stops near what it needs, so a manifest is read even when the stream is cut further on."""
+
+    def __init__(self, packed: gzip.GzipFile) -> None:
+        super().__init__()
+        self._packed = packed
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._packed.readinto1(buffer)
+
+    def close(self) -> None:
+        self._packed.close()
+        super().close()
+
+
+def _open_tar_stream(path: Path) -> BinaryIO:
+    return cast(BinaryIO, _Inflated(gzip.GzipFile(path, "rb")))
 
 
 def _mismatch(bundle: Path) -> FeedError:
