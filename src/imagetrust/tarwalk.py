@@ -3,13 +3,15 @@
 Why not :mod:`tarfile`: building a ``TarInfo`` per member dominated scans of large layers, and
 the reader only needs name, type, size, mode and link name. This walker parses ustar, GNU
 (``L``/``K`` long names) and pax (``x``: path, linkpath, size; ``g`` global headers are checked
-but, as in Go's archive/tar which container runtimes use, not applied) headers, verifies each
+and readable as :attr:`TarWalker.global_pax` but, as in Go's archive/tar which container runtimes
+use, not applied) headers, verifies each
 header checksum, and never trusts a size: metadata members larger than ``header_limit`` are
 refused, data running past the end of the stream is an error, and member data is never read
 unless the caller asks (seekable streams seek over it, others decompress and drop it).
 
-Shared below the stages: the layer reader walks layers with it, and archive sources index
-``docker save`` / OCI archives with it, so no image tar reaches :mod:`tarfile` (whose pax
+Shared below the stages: the layer reader walks layers with it, archive sources index
+``docker save`` / OCI archives with it, and the official-images tarball and database bundles are
+read with it, so no untrusted tar reaches :mod:`tarfile` (whose pax
 header parsing had a quadratic-time regex, CVE-2024-6232, in the Python 3.11 patch releases
 before 3.11.10).
 
@@ -22,8 +24,9 @@ records is refused (parsing is a Python loop per record).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import BinaryIO, cast
 
 BLOCK = 512
@@ -43,6 +46,7 @@ MAX_NAME = 64 * 1024
 MAX_PAX_RECORDS = 4096
 """Most records in one pax header (honest ones hold a handful, xattrs a few dozen)."""
 _PAX_KEPT = frozenset({"path", "linkpath", "size"})
+_GLOBAL_KEPT = _PAX_KEPT | {"comment"}  # ``comment``: GitHub's tarballs name their commit there
 _SPARSE_KEY = "GNU.sparse"
 
 
@@ -109,8 +113,8 @@ def _checksum_ok(block: bytes) -> bool:
     return signed == expected
 
 
-def _pax_records(data: bytes) -> dict[str, str]:
-    """The used ``LEN key=value\\n`` records (path, linkpath, size, sparse marker).
+def _pax_records(data: bytes, kept: frozenset[str] = _PAX_KEPT) -> dict[str, str]:
+    """The used ``LEN key=value\\n`` records (``kept`` keys, and the sparse marker).
 
     Malformed records make the whole header invalid; all other keys are dropped unread.
     """
@@ -135,7 +139,7 @@ def _pax_records(data: bytes) -> dict[str, str]:
         if equals == -1:
             raise TarFormatError("pax header record without '='")
         key = data[space + 1 : equals].decode("utf-8", "surrogateescape")
-        if key in _PAX_KEPT:
+        if key in kept:
             if end - 1 - equals > MAX_NAME:
                 raise TarHostileError(f"a pax {key!r} record is longer than {MAX_NAME} bytes")
             out[key] = data[equals + 1 : end - 1].decode("utf-8", "surrogateescape")
@@ -150,13 +154,20 @@ class TarWalker:
 
     ``seekable`` streams must also report their length (``seek(0, SEEK_END)``) so that a member
     claiming data past the end is caught, as a truncated archive.
+
+    ``require_end``: a download that must be whole (not a layer, which tar and the runtimes
+    accept without its end marker) must end with the two zero blocks of POSIX, followed by
+    nothing but zero padding; the stream is read to its end, so a decompressor also checks its
+    CRC trailer. Without it the walk stops at the first zero block or at the end of the stream.
     """
 
     def __init__(
         self, stream: BinaryIO, *, seekable: bool, header_limit: int = HEADER_LIMIT,
-        what: str = "layer",
+        what: str = "layer", require_end: bool = False,
     ) -> None:
         self._what = what  # names the stream in messages: "the layer ends inside …"
+        self._require_end = require_end
+        self._global: dict[str, str] = {}
         self._stream = stream
         self._seekable = seekable
         self._limit = min(header_limit, HEADER_LIMIT)
@@ -221,7 +232,29 @@ class TarWalker:
             missing -= count
             self._base += count
 
+    def _check_end(self) -> None:
+        """After the first zero block: one more, then only zeros up to the end of the stream."""
+        start = self._pos()
+        zeros = BLOCK
+        while chunk := self._fill(1 << 20):
+            if chunk.count(0) != len(chunk):
+                at = start + zeros - BLOCK + next(i for i, b in enumerate(chunk) if b)
+                raise TarFormatError(
+                    f"unreadable tar header at byte {at - at % BLOCK} (data after a zero block)"
+                )
+            zeros += len(chunk)
+        if zeros < 2 * BLOCK:
+            raise TarFormatError(f"the {self._what} lacks the end-of-archive marker")
+
     # -- members ----------------------------------------------------------------------------
+    @property
+    def global_pax(self) -> Mapping[str, str]:
+        """``path``, ``linkpath``, ``size`` and ``comment`` of the pax global headers read so far.
+
+        Exposed to read (a GitHub tarball's commit is its ``comment``), never applied to members.
+        """
+        return MappingProxyType(self._global)
+
     @property
     def data_offset(self) -> int:
         """Stream position of the current member's data (an archive index serves it from there)."""
@@ -260,14 +293,20 @@ class TarWalker:
             self._skip_to(self._next_header)
             block = self._fill(BLOCK)
             if not block:
+                if self._require_end:
+                    raise TarFormatError(f"the {self._what} lacks the end-of-archive marker")
                 return  # end without the two zero blocks: accepted, as tar does
             if len(block) < BLOCK:
                 raise TarFormatError(f"the {self._what} ends inside a tar header")
             if block.count(0) == BLOCK:
+                if self._require_end:
+                    self._check_end()
                 return
             if not _checksum_ok(block):
-                what = "no tar header at the start" if first else "a damaged tar header"
-                raise TarFormatError(f"{what}: checksum mismatch")
+                if first:
+                    raise TarFormatError("no tar header at the start: checksum mismatch")
+                at = self._pos() - BLOCK
+                raise TarFormatError(f"unreadable tar header at byte {at} (checksum mismatch)")
             first = False
             kind = block[156]
             size = _number(block[124:136])
@@ -288,7 +327,8 @@ class TarWalker:
                     # Checked (bounded) but not applied: Go's archive/tar, which docker and
                     # containerd read layers with, ignores global headers, and a scan must see
                     # the files the runtime sees, not ones a global ``path`` renamed.
-                    _pax_records(data)
+                    records = _pax_records(data, _GLOBAL_KEPT)
+                    self._global.update((k, v) for k, v in records.items() if k in _GLOBAL_KEPT)
                 continue
             name = _text(block[0:100])
             if block[257:263] == _POSIX_MAGIC and (prefix := _text(block[345:500])):

@@ -16,7 +16,7 @@ from imagetrust.catalog.apk import ApkCataloger
 from imagetrust.catalog.dpkg import DpkgCataloger
 from imagetrust.catalog.model import CatalogSkip, Location, OSInfo, Package
 from imagetrust.catalog.osrelease import OS_REQUEST
-from imagetrust.catalog.registry import default_catalogers
+from imagetrust.catalog.registry import default_catalogers, inventory_key
 from imagetrust.catalog.rpm import RpmCataloger
 from imagetrust.catalog.run import catalog_files, catalog_image, collect_requests
 from imagetrust.catalog.spool import SPOOL_DIR
@@ -89,8 +89,8 @@ def test_catalog_image_reads_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     calls: list[tuple[Any, ...]] = []
 
     def read_files(source: Any, image: Any, requests: Sequence[FileRequest], *,
-                   cache_dir: Path | None = None) -> FileTree:
-        calls.append((source, image, tuple(requests), cache_dir, SPOOL_DIR.get()))
+                   cache_dir: Path | None = None, cache_key: str = "") -> FileTree:
+        calls.append((source, image, tuple(requests), cache_dir, SPOOL_DIR.get(), cache_key))
         return make_tree({"var/lib/dpkg/status": STATUS})
 
     fake = types.ModuleType("imagetrust.image.reader")
@@ -101,6 +101,7 @@ def test_catalog_image_reads_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert len(calls) == 1
     assert calls[0][0] == "SRC" and calls[0][3] == tmp_path
     assert calls[0][4] == tmp_path / "spool" and SPOOL_DIR.get() is None  # set for the read only
+    assert calls[0][5] == inventory_key([DpkgCataloger()])  # the layer cache key's versions
     catalog_image("SRC", "IMG", catalogers=[DpkgCataloger()])  # type: ignore[arg-type]
     assert calls[1][3] is None and calls[1][4] is None  # no cache: nothing set
     assert calls[0][2] == tuple(collect_requests([DpkgCataloger()]))

@@ -193,3 +193,57 @@ def test_member_stream_reads_and_seeks_within_the_member() -> None:
             stream = forward.data_stream()
             assert not stream.seekable() and len(stream.read()) == 70_000
     assert names == [row[0] for row in _oracle(data)]
+
+
+# -- global pax headers exposed, end of archive required ------------------------------------------
+
+
+def test_global_pax_comment_is_exposed_but_not_applied() -> None:
+    """``git archive`` (GitHub's tarballs) puts the commit in a global ``comment``: readable, while
+    a global ``path`` still renames nothing (the oracle: tarfile's own pax_headers)."""
+    out = io.BytesIO()
+    commit = "c" * 40
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT,
+                      pax_headers={"comment": commit, "path": "evil", "mtime": "1"}) as tar:
+        info = tarfile.TarInfo("a.txt")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"1"))
+    data = out.getvalue()
+    with tarfile.open(fileobj=io.BytesIO(data)) as oracle:
+        expected = {k: v for k, v in oracle.pax_headers.items() if k in ("comment", "path")}
+    for seekable in (True, False):
+        stream = io.BytesIO(data) if seekable else _ForwardOnly(data)
+        walker = TarWalker(stream, seekable=seekable)  # type: ignore[arg-type]
+        assert [m.name for m in walker] == ["a.txt"]
+        assert dict(walker.global_pax) == expected == {"comment": commit, "path": "evil"}
+
+
+def _walk_strict(data: bytes) -> list[str]:
+    walker = TarWalker(_ForwardOnly(data), seekable=False, require_end=True)  # type: ignore[arg-type]
+    return [m.name for m in walker]
+
+
+def test_require_end_wants_two_zero_blocks_then_only_zeros() -> None:
+    data = _archive(tarfile.GNU_FORMAT)
+    names = [row[0] for row in _oracle(data)]
+    assert _walk_strict(data) == names
+    assert _walk_strict(data + b"\0" * 10_240) == names  # padding to a record is fine
+    body = data.rstrip(b"\0")
+    body += b"\0" * (-len(body) % 512)
+    with pytest.raises(TarFormatError, match="lacks the end-of-archive marker"):
+        _walk_strict(body)
+    with pytest.raises(TarFormatError, match="lacks the end-of-archive marker"):
+        _walk_strict(body + b"\0" * 512)  # one zero block is not the end marker
+    garbage_at = len(body) + 1024
+    with pytest.raises(TarFormatError, match=f"unreadable tar header at byte {garbage_at}"):
+        _walk_strict(body + b"\0" * 1024 + b"\1" + b"\0" * 1023)
+    assert _walk(body, False) == _walk(data, False)[: len(names)]  # the default stays lenient
+
+
+def test_damaged_header_names_its_position() -> None:
+    data = bytearray(_archive(tarfile.GNU_FORMAT))
+    with tarfile.open(fileobj=io.BytesIO(bytes(data))) as tar:
+        offset = tar.getmember("big.bin").offset
+    data[offset + 148 : offset + 156] = b"9999999\0"
+    with pytest.raises(TarFormatError, match=f"unreadable tar header at byte {offset} "):
+        _walk(bytes(data), True)

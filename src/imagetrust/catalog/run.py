@@ -14,7 +14,7 @@ from pathlib import Path
 
 from imagetrust.catalog.model import Catalog, Cataloger, CatalogSkip, Location, Package
 from imagetrust.catalog.osrelease import OS_REQUEST, detect_os
-from imagetrust.catalog.registry import default_catalogers
+from imagetrust.catalog.registry import default_catalogers, inventory_key
 from imagetrust.catalog.spool import spooling_in
 from imagetrust.errors import ImagetrustError
 from imagetrust.image.files import FileRequest, FileTree
@@ -41,7 +41,8 @@ def catalog_image(
         files = read_files(source, image, requests)
     else:
         with spooling_in(cache_dir / "spool"):
-            files = read_files(source, image, requests, cache_dir=cache_dir)
+            files = read_files(source, image, requests, cache_dir=cache_dir,
+                               cache_key=inventory_key(chosen))
     return catalog_files(files, chosen)
 
 

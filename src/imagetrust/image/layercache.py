@@ -3,7 +3,9 @@
 A cache file holds one layer's *delta* for one set of requests: the matched entries (with data),
 whiteouts, opaque directories and skips. It is keyed by the layer's blob digest (verified by the
 source on every read, unlike the diff_id, which is only a claim in the config), the diff_id and a
-fingerprint of the requests. Files are written atomically; an unreadable one is ignored.
+fingerprint of the requests, the reader's version (:data:`READER_VERSION`), the package version
+and the versions of the code behind the requests (the caller's ``versions``). Files are written
+atomically; an unreadable one is ignored.
 
 Format: ``ITLC1\\n``, an 8-byte big-endian header length, a JSON header, then the file contents.
 """
@@ -14,17 +16,21 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import imagetrust
+from imagetrust.atomic import atomic_writer
 from imagetrust.image.files import FileKind, FileRequest
 
 _MAGIC = b"ITLC1\n"
-_FORMAT = 2
+READER_VERSION = 2
+"""Version of what the layer reader stores for a layer (entries, hard-link resolution,
+whiteouts, skips) and of the cache file format. Bump it when the reader's output for the same
+layer and requests changes, so deltas cached by the old reader are never served. It is part of
+every layer cache key and of ``imagetrust.catalog.registry.inventory_key()``."""
 MAX_STORED = 64 * 1024 * 1024
 """Largest delta written: a layer holding more requested content is re-read next time rather
 than copied into the cache (a small hostile layer must not fill the disk)."""
@@ -66,8 +72,13 @@ def _function_key(function: object) -> str | None:
     return f"{module}.{qualname}"
 
 
-def fingerprint(requests: Sequence[FileRequest]) -> str | None:
-    """Key part naming the requests, or None when one has an unnameable ``want`` (no caching)."""
+def fingerprint(requests: Sequence[FileRequest], versions: str = "") -> str | None:
+    """Key part naming the requests, or None when one has an unnameable ``want`` (no caching).
+
+    ``versions`` names the code behind the requests (the catalogers'
+    ``inventory_key()``): the reader only knows their functions' names, not when their output
+    changed, so a bumped cataloger version must reach the key from the caller.
+    """
     parts = []
     for request in requests:
         want, extract = _function_key(request.want), _function_key(request.extract)
@@ -75,7 +86,8 @@ def fingerprint(requests: Sequence[FileRequest]) -> str | None:
             return None
         parts.append([sorted(request.patterns), request.max_size, want, extract])
     parts.sort()
-    text = json.dumps([_FORMAT, imagetrust.__version__, parts], separators=(",", ":"))
+    text = json.dumps([READER_VERSION, imagetrust.__version__, versions, parts],
+                      separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -108,20 +120,9 @@ def store(cache_dir: Path, digest: str, diff_id: str, print_: str, delta: LayerD
     if sum(len(e.data) for e in delta.entries if e.data is not None) > MAX_STORED:
         return
     path = _path(cache_dir, digest, diff_id, print_)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    except OSError:
-        return  # a cache that cannot be written is only slower
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(_encode(delta))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
+    # a cache that cannot be written is only slower
+    with contextlib.suppress(OSError), atomic_writer(path, prefix=".tmp-", suffix="") as out:
+        out.write(_encode(delta))
 
 
 def _encode(delta: LayerDelta) -> bytes:

@@ -397,11 +397,13 @@ def read_files(
     *,
     cache_dir: Path | None = None,
     budget: int = DEFAULT_BUDGET,
+    cache_key: str = "",
 ) -> FileTree:
     """The requested files as they are in the final image, each attributed to its layer.
 
     At most ``budget`` bytes of file content are kept in memory; files beyond it are listed
-    truncated with a Skip.
+    truncated with a Skip. ``cache_key`` versions the code behind ``requests`` (the catalog
+    stage passes ``inventory_key()``) so a changed cataloger never reuses a cached layer.
     """
     matcher = _Matcher(requests)
     if not requests:
@@ -409,7 +411,7 @@ def read_files(
     allowance = _Budget(budget)
     if isinstance(source, RootfsSource):
         return _read_rootfs(source, image, matcher, allowance)
-    print_ = layercache.fingerprint(requests) if cache_dir is not None else None
+    print_ = layercache.fingerprint(requests, cache_key) if cache_dir is not None else None
     merged: dict[str, tuple[DeltaEntry, Layer]] = {}
     skips: list[Skip] = []
     for layer in image.layers:

@@ -1,7 +1,7 @@
 """Content-addressed blob cache: a second scan of the same image downloads nothing.
 
 Layout: ``root/<algorithm>/<hex>``. A file only ever appears under its final name after its bytes
-were hashed and matched the digest (temp file in the same directory, fsync, ``os.replace``), so a
+were hashed and matched the digest (:func:`imagetrust.atomic.atomic_writer`), so a
 kill at any point leaves either nothing or a verified blob. Concurrent writers of one digest are
 harmless: each writes its own temp file and the identical results replace each other.
 """
@@ -9,15 +9,14 @@ harmless: each writes its own temp file and the identical results replace each o
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from imagetrust.atomic import atomic_writer
 from imagetrust.errors import IntegrityError, ManifestError
 
 _DIGEST_RE = re.compile(r"^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$")
@@ -94,29 +93,20 @@ class BlobCache:
         """
         final = self._final_path(digest)
         algorithm, _ = split_digest(digest)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=".partial-", dir=final.parent)
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                blob = BlobWriter(handle, hashlib.new(algorithm), size)
-                yield blob
-                actual = f"{algorithm}:{blob._hasher.hexdigest()}"
-                if actual != digest:
-                    raise IntegrityError(
-                        f"blob does not match its digest {digest} (got {actual})",
-                        hint="the source served corrupt or tampered content; nothing was cached",
-                    )
-                if size is not None and blob.written != size:
-                    raise IntegrityError(
-                        f"blob {digest} has {blob.written} bytes, expected {size}",
-                        hint="the download was truncated or the manifest is wrong",
-                    )
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, final)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic_writer(final, prefix=".partial-", suffix="") as handle:
+            blob = BlobWriter(handle, hashlib.new(algorithm), size)
+            yield blob
+            actual = f"{algorithm}:{blob._hasher.hexdigest()}"
+            if actual != digest:
+                raise IntegrityError(
+                    f"blob does not match its digest {digest} (got {actual})",
+                    hint="the source served corrupt or tampered content; nothing was cached",
+                )
+            if size is not None and blob.written != size:
+                raise IntegrityError(
+                    f"blob {digest} has {blob.written} bytes, expected {size}",
+                    hint="the download was truncated or the manifest is wrong",
+                )
 
     def put(self, digest: str, data: bytes) -> Path:
         """Store bytes already in memory (verified like any other write)."""

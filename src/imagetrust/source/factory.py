@@ -1,4 +1,8 @@
-"""Pick the source for a target: a registry client or one of the local readers."""
+"""Pick the source for a target: a registry client or one of the local readers.
+
+A ``docker-daemon:`` target needs a daemon connection, which :mod:`imagetrust.source.resolve`
+opens; resolve calls this factory for everything else, so the factory never calls back into it.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +18,11 @@ def open_source(target: Target, settings: Settings) -> ImageSource:
         from imagetrust.source.registry import RegistryClient, RegistrySource
 
         return RegistrySource(target, RegistryClient(settings))
-    return _open_local(target, settings)
+    return _open_local(target)
 
 
-def _open_local(target: LocalReference, settings: Settings) -> ImageSource:
+def _open_local(target: LocalReference) -> ImageSource:
+    """The file-based transports (``docker-daemon:`` is opened by ``resolve_source``)."""
     if target.transport == "docker-archive":
         from imagetrust.source.archive import DockerArchiveSource
 
@@ -34,10 +39,6 @@ def _open_local(target: LocalReference, settings: Settings) -> ImageSource:
         from imagetrust.source.rootfs import RootfsSource
 
         return RootfsSource(target.path)
-    if target.transport == "docker-daemon":
-        from imagetrust.source.resolve import open_daemon_image
-
-        return open_daemon_image(target.selector or "", settings)
     raise UsageError(
         f"{target.transport}: images cannot be opened from this transport here",
         hint="use a registry reference, docker-archive:, oci-dir:, oci-archive: or dir:",

@@ -128,15 +128,14 @@ class _Counting:
 
 
 def _count_member_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the bytes read from the database member's data (the copy's only source)."""
     counter = [0]
-    original = tarfile.TarFile.extractfile
+    original = bundle_module._copy_exactly
 
-    def extractfile(self: tarfile.TarFile, member: Any) -> Any:
-        handle = original(self, member)
-        name = member if isinstance(member, str) else member.name
-        return _Counting(handle, counter) if handle and name == "imagetrust.sqlite" else handle
+    def copy_exactly(source: IO[bytes], out: IO[bytes], size: int) -> str:
+        return original(_Counting(source, counter), out, size)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(tarfile.TarFile, "extractfile", extractfile)
+    monkeypatch.setattr(bundle_module, "_copy_exactly", copy_exactly)
     return counter
 
 

@@ -1,15 +1,16 @@
 """Read just ``library/*`` out of an official-images repository tarball, refusing anything hostile.
 
-The tarball comes from the network, so nothing in it is trusted: members are never extracted by
-``tarfile`` itself. Only regular files exactly at ``<top>/library/<name>`` with a valid image name
-are read into memory (with size caps); links, devices, absolute paths and ``..`` are skipped and
-counted, so a malicious archive cannot write outside the cache.
+The tarball comes from the network, so nothing in it is trusted: it is walked with
+:class:`imagetrust.tarwalk.TarWalker` (bounded headers, never :mod:`tarfile`) and nothing is
+extracted. Only regular files exactly at ``<top>/library/<name>`` with a valid image name are read
+into memory (with size caps); links, devices, absolute paths and ``..`` are skipped and counted,
+so a malicious archive cannot write outside the cache.
 
-A damaged download must fail rather than yield part of the library: ``tarfile`` takes a bad header
-after the first member for the end of the archive, and a gzip CRC is only checked at the end of
-the stream, which ``tarfile`` never reaches. So the decompressed stream is read to its very end
-(checking the CRC) and everything after the last member must be the zero blocks that properly end
-a tar.
+A damaged download must fail rather than yield part of the library: a bad header checksum is an
+error wherever it is, and the walk requires the end-of-archive marker and reads the decompressed
+stream to its very end, so the gzip CRC is checked too. The commit GitHub records in the pax
+global header is read from the walker, which, like Go's archive/tar, never applies a global
+header's path to the members.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ import bz2
 import gzip
 import lzma
 import re
-import tarfile
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from imagetrust.errors import FeedError
+from imagetrust.tarwalk import HARDLINK, SYMLINK, TarFormatError, TarHostileError, TarWalker
 
 LIBRARY_NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9]|[._-](?=[a-z0-9])){0,127}$")
 """A library file name is an image name component: lower-case, no ``..``, no leading dot."""
@@ -33,9 +34,8 @@ MAX_LIBRARY_FILE = 4 * 1024 * 1024
 MAX_LIBRARY_FILES = 10_000
 MAX_TOTAL_LIBRARY = 128 * 1024 * 1024
 MAX_MEMBERS = 200_000
-_END_OF_ARCHIVE = 2 * tarfile.BLOCKSIZE
-"""POSIX ends a tar with two zero blocks; writers may pad further with zeros."""
-_CHUNK = 1 << 20
+_UNSAFE_TYPES = frozenset({HARDLINK, SYMLINK, *b"346"})
+"""Links and devices (``3`` char, ``4`` block, ``6`` fifo) under ``library/``: counted as unsafe."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +59,9 @@ def read_library_archive(path: Path) -> LibraryArchive:
     unsafe: list[str] = []
     total = 0
     try:
-        with (
-            path.open("rb") as raw,
-            _decompressed(raw) as stream,
-            tarfile.open(fileobj=stream, mode="r:") as tar,
-        ):
-            commit = _commit(tar.pax_headers.get("comment"))
-            for count, member in enumerate(tar, start=1):
+        with path.open("rb") as raw, _decompressed(raw) as stream:
+            walker = TarWalker(stream, seekable=False, what="archive", require_end=True)
+            for count, member in enumerate(walker, start=1):
                 if count > MAX_MEMBERS:
                     raise FeedError(
                         f"official-images archive {path.name} has more than {MAX_MEMBERS} members",
@@ -79,8 +75,8 @@ def read_library_archive(path: Path) -> LibraryArchive:
                 parts = [p for p in parts if p not in ("", ".")]
                 if len(parts) != 3 or parts[1] != "library":
                     continue
-                if not member.isreg():
-                    if member.issym() or member.islnk() or member.isdev():
+                if not member.is_regular or member.sparse:
+                    if member.type in _UNSAFE_TYPES:
                         unsafe.append(name)
                     continue
                 if not is_valid_library_name(parts[2]):
@@ -97,15 +93,19 @@ def read_library_archive(path: Path) -> LibraryArchive:
                         f"official-images archive {path.name} holds too many library files",
                         hint="this is not the official-images repository; check the catalog URL",
                     )
-                handle = tar.extractfile(member)
-                if handle is None:
-                    continue
-                data = handle.read(MAX_LIBRARY_FILE + 1)
-                if len(data) != member.size:
-                    raise FeedError(f"official-images archive member {name} is truncated")
-                files[parts[2]] = data
-            _check_end(stream, tar.offset, path.name)
-    except (tarfile.TarError, EOFError, OSError, ValueError, lzma.LZMAError) as error:
+                files[parts[2]] = walker.read_data()
+            commit = _commit(walker.global_pax.get("comment"))
+    except TarHostileError as error:
+        raise FeedError(
+            f"official-images archive {path.name} is refused: {error}",
+            hint="this is not the official-images repository; check the catalog URL",
+        ) from None
+    except TarFormatError as error:
+        raise FeedError(
+            f"official-images archive {path.name} is damaged: {error}",
+            hint="the download is corrupt or incomplete; run `imagetrust catalog update` again",
+        ) from None
+    except (EOFError, OSError, lzma.LZMAError) as error:
         reason = " ".join(str(error).split()) or type(error).__name__
         raise FeedError(
             f"cannot read official-images archive {path.name}: {reason}",
@@ -125,29 +125,6 @@ def _decompressed(raw: IO[bytes]) -> AbstractContextManager[Any]:
     if magic.startswith(b"\xfd7zXZ\x00"):
         return lzma.LZMAFile(raw, mode="rb")
     return nullcontext(raw)
-
-
-def _check_end(stream: IO[bytes], offset: int, name: str) -> None:
-    """Everything from ``offset`` (where ``tarfile`` stopped) to EOF must be zero blocks.
-
-    Reading to EOF also makes the decompressor check its CRC and length trailer.
-    """
-    stream.seek(offset)
-    zeros = 0
-    while chunk := stream.read(_CHUNK):
-        if chunk.count(0) != len(chunk):
-            position = offset + zeros + next(i for i, b in enumerate(chunk) if b)
-            raise FeedError(
-                f"official-images archive {name} is damaged: unreadable tar header near byte "
-                f"{position - position % tarfile.BLOCKSIZE}",
-                hint="the download is corrupt; run `imagetrust catalog update` again",
-            )
-        zeros += len(chunk)
-    if zeros < _END_OF_ARCHIVE:
-        raise FeedError(
-            f"official-images archive {name} is truncated: it lacks the end-of-archive marker",
-            hint="the download is incomplete; run `imagetrust catalog update` again",
-        )
 
 
 def _commit(value: str | None) -> str | None:

@@ -2,8 +2,10 @@
 
 The manifest records the SQLite file's sha256 and size; installing verifies both and opens the
 database before it replaces anything, so a damaged bundle cannot cost the user their database.
-A bundle is untrusted input: the manifest is read with a cap and its types checked, and the
-database member is copied only when its size is the declared one, never past it.
+A bundle is untrusted input: it is read with :class:`imagetrust.tarwalk.TarWalker` (bounded
+headers, never :mod:`tarfile`, never extracted), the manifest with a cap and its types checked,
+and the database member is copied only when its size is the declared one, never past it. Export
+writes our own data, so it uses :mod:`tarfile`, into :func:`imagetrust.atomic.atomic_writer`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import re
 import shutil
 import sqlite3
@@ -20,15 +21,17 @@ import tarfile
 import tempfile
 import zlib
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO, cast
 
+from imagetrust.atomic import atomic_path, atomic_writer
 from imagetrust.errors import DatabaseError, FeedError
 from imagetrust.jsonutil import loads
 from imagetrust.match.db import schema
-from imagetrust.match.db.paths import fsync_dir, write_lock
+from imagetrust.match.db.paths import write_lock
 from imagetrust.match.db.status import connect_readonly
 from imagetrust.match.db.writer import utc_now
 from imagetrust.match.feeds.common import scrub
+from imagetrust.tarwalk import TarFormatError, TarHostileError, TarWalker
 
 BUNDLE_FORMAT = "imagetrust-db-bundle"
 MANIFEST = "manifest.json"
@@ -84,18 +87,17 @@ def export_bundle(db_path: Path, out_path: Path) -> Path:
             },
             "feeds": feeds,
         }
-        tmp_out = Path(work) / "bundle.tar.gz"
-        with tarfile.open(tmp_out, "w:gz") as tar:
+        with (
+            atomic_writer(out_path, sync_dir=True) as out,
+            gzip.GzipFile(filename="", mode="wb", fileobj=out) as packed,  # no temp name inside
+            tarfile.open(fileobj=packed, mode="w") as tar,
+        ):
             data = json.dumps(manifest, indent=2).encode()
             info = tarfile.TarInfo(MANIFEST)
             info.size = len(data)
             info.mode = 0o644
             tar.addfile(info, io.BytesIO(data))
             tar.add(snapshot, arcname=DB_MEMBER, recursive=False)
-        with tmp_out.open("rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp_out, out_path)
-    fsync_dir(out_path.parent)
     return out_path
 
 
@@ -112,21 +114,25 @@ def read_manifest(path: Path) -> dict[str, Any] | None:
     """The manifest when ``path`` is a bundle, else None (it may be some other feed file).
 
     A bundle starts with its manifest (:func:`export_bundle` writes it first), so only the first
-    member is looked at, and only up to :data:`MAX_MANIFEST` bytes: nothing past it is inflated.
+    member is looked at, and only up to :data:`MAX_MANIFEST` bytes (the walker inflates at most a
+    read-ahead chunk past it). A tar header the walker refuses as hostile is an error, not "some
+    other file".
     A manifest that claims the bundle format but is malformed is an error, not "some other file".
     """
     try:
-        with tarfile.open(path, "r:gz") as tar:
-            member = tar.next()
-            if member is None or member.name != MANIFEST or not member.isfile():
+        with _open_tar_stream(path) as stream:
+            walker = TarWalker(stream, seekable=False, what="bundle")
+            member = next(iter(walker), None)
+            if (member is None or member.name != MANIFEST or not member.is_regular
+                    or member.sparse):
                 return None
             if member.size > MAX_MANIFEST:
                 raise FeedError(f"bundle {path}: {MANIFEST} is larger than {MAX_MANIFEST} bytes")
-            handle = tar.extractfile(member)
-            if handle is None:
-                return None
-            raw = handle.read(MAX_MANIFEST + 1)
-    except (tarfile.TarError, OSError, EOFError, zlib.error):
+            raw = walker.read_data()
+    except TarHostileError as error:
+        raise FeedError(f"bundle {path} is refused: {error}",
+                        hint="this is not a bundle `imagetrust db export` wrote") from None
+    except (TarFormatError, OSError, EOFError, zlib.error):
         return None
     manifest = loads(raw, what=f"bundle {path}: {MANIFEST}", error=DatabaseError)
     if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
@@ -199,47 +205,62 @@ def install_bundle(db_path: Path, bundle: Path) -> dict[str, Any]:
         raise FeedError(f"bundle {bundle}: its database claims {size} bytes, more than the "
                         f"{MAX_DATABASE >> 30} GiB this imagetrust accepts")
     with write_lock(db_path):
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{db_path.name}.", suffix=".tmp", dir=db_path.parent
-        )
-        tmp = Path(tmp_name)
         try:
-            with os.fdopen(fd, "wb") as out, tarfile.open(bundle, "r:gz") as tar:
-                tar.next()  # the manifest, read above
-                member = tar.next()
-                if member is None or member.name != DB_MEMBER:
-                    raise FeedError(
-                        f"bundle {bundle}: {DB_MEMBER} does not follow {MANIFEST}",
-                        hint="export it again with `imagetrust db export`",
-                    )
-                handle = tar.extractfile(member) if member.isfile() else None
-                if handle is None:
-                    raise FeedError(f"bundle {bundle}: {DB_MEMBER} is not a regular file")
-                if member.size != size:
+            with atomic_path(db_path, sync_dir=True) as tmp:
+                with tmp.open("wb") as out, _open_tar_stream(bundle) as stream:
+                    walker = TarWalker(stream, seekable=False, what="bundle")
+                    members = iter(walker)
+                    next(members, None)  # the manifest, read above
+                    member = next(members, None)
+                    if member is None or member.name != DB_MEMBER:
+                        raise FeedError(
+                            f"bundle {bundle}: {DB_MEMBER} does not follow {MANIFEST}",
+                            hint="export it again with `imagetrust db export`",
+                        )
+                    if not member.is_regular or member.sparse:
+                        raise FeedError(f"bundle {bundle}: {DB_MEMBER} is not a regular file")
+                    if member.size != size:
+                        raise _mismatch(bundle)
+                    free = shutil.disk_usage(db_path.parent).free
+                    if size > free:
+                        raise FeedError(
+                            f"bundle {bundle}: its database needs {size} bytes, "
+                            f"{db_path.parent} has {free} free",
+                            hint="free some space or import into another --db",
+                        )
+                    digest = _copy_exactly(walker.data_stream(), out, size)
+                if tmp.stat().st_size != size or digest != expected["sha256"].lower():
                     raise _mismatch(bundle)
-                free = shutil.disk_usage(db_path.parent).free
-                if size > free:
-                    raise FeedError(
-                        f"bundle {bundle}: its database needs {size} bytes, {db_path.parent} "
-                        f"has {free} free",
-                        hint="free some space or import into another --db",
-                    )
-                digest = _copy_exactly(handle, out, size)
-                out.flush()
-                os.fsync(out.fileno())
-            if tmp.stat().st_size != size or digest != expected["sha256"].lower():
-                raise _mismatch(bundle)
-            check = connect_readonly(tmp)
-            check.close()
-            os.replace(tmp, db_path)
-            fsync_dir(db_path.parent)
-        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as error:
+                check = connect_readonly(tmp)
+                check.close()
+        except (TarFormatError, TarHostileError, EOFError, zlib.error, gzip.BadGzipFile) as error:
             raise FeedError(f"bundle {bundle} is truncated or corrupt ({error})") from error
         except DatabaseError as error:
             raise FeedError(f"bundle {bundle} holds no usable database ({error})") from error
-        finally:
-            tmp.unlink(missing_ok=True)
     return manifest
+
+
+class _Inflated(io.RawIOBase):
+    """A gzip member read one inflate step at a time (``read1``): the walker's read-ahead then
+    stops near what it needs, so a manifest is read even when the stream is cut further on."""
+
+    def __init__(self, packed: gzip.GzipFile) -> None:
+        super().__init__()
+        self._packed = packed
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._packed.readinto1(buffer)
+
+    def close(self) -> None:
+        self._packed.close()
+        super().close()
+
+
+def _open_tar_stream(path: Path) -> BinaryIO:
+    return cast(BinaryIO, _Inflated(gzip.GzipFile(path, "rb")))
 
 
 def _mismatch(bundle: Path) -> FeedError:

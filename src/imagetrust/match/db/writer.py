@@ -3,23 +3,23 @@
 Every write session copies the current database (SQLite backup API: a consistent snapshot even
 while scans read it) to a temporary file in the same directory, applies the feeds there with
 journalling off (the file is disposable until it is complete), then commit → fsync → ``os.replace``
-→ fsync of the directory.  A kill at any moment leaves the previous file in place; the orphaned
-temporary file is removed by the next writer, which holds the same lock.
+→ fsync of the directory (:func:`imagetrust.atomic.atomic_path`).  A kill at any moment leaves the
+previous file in place; the orphaned temporary file is removed by the next writer, which holds the
+same lock.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
-import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from imagetrust.atomic import atomic_path
 from imagetrust.errors import DatabaseError
 from imagetrust.match.db import schema
-from imagetrust.match.db.paths import fsync_dir, write_lock
+from imagetrust.match.db.paths import write_lock
 from imagetrust.match.feeds.model import FeedData
 
 _BULK_ROWS = 20_000  # above this many rows, drop indexes and rebuild them once at the end
@@ -190,40 +190,28 @@ def build(db_path: Path, *, rebuild: bool = False) -> Iterator[DbWriter]:
         require_compatible(db_path, rebuild=rebuild)
         for stale in db_path.parent.glob(_temp_glob(db_path)):
             stale.unlink(missing_ok=True)
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{db_path.name}.", suffix=".tmp", dir=db_path.parent
-        )
-        os.close(fd)
-        tmp = Path(tmp_name)
-        conn: sqlite3.Connection | None = None
         try:
-            conn = sqlite3.connect(tmp, isolation_level=None)
-            _copy_previous(db_path, conn)
-            conn.execute("PRAGMA journal_mode = OFF")
-            conn.execute("PRAGMA synchronous = OFF")
-            schema.create_tables(conn)
-            conn.execute("BEGIN")
-            yield DbWriter(conn)
-            schema.create_indexes(conn)
-            conn.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('built_at', ?)", (utc_now(),)
-            )
-            conn.execute("COMMIT")
-            conn.close()
-            conn = None
-            with open(tmp, "rb") as handle:
-                os.fsync(handle.fileno())
-            os.replace(tmp, db_path)
-            fsync_dir(db_path.parent)
+            with atomic_path(db_path, sync_dir=True) as tmp:
+                conn = sqlite3.connect(tmp, isolation_level=None)
+                try:
+                    _copy_previous(db_path, conn)
+                    conn.execute("PRAGMA journal_mode = OFF")
+                    conn.execute("PRAGMA synchronous = OFF")
+                    schema.create_tables(conn)
+                    conn.execute("BEGIN")
+                    yield DbWriter(conn)
+                    schema.create_indexes(conn)
+                    conn.execute(
+                        "INSERT OR REPLACE INTO meta VALUES ('built_at', ?)", (utc_now(),)
+                    )
+                    conn.execute("COMMIT")
+                finally:
+                    conn.close()  # before atomic_path fsyncs and renames (or removes) the file
         except sqlite3.Error as error:
             raise DatabaseError(
                 f"writing the vulnerability database failed ({error})",
                 hint=f"the previous {db_path} is unchanged; check free disk space",
             ) from error
-        finally:
-            if conn is not None:
-                conn.close()
-            tmp.unlink(missing_ok=True)
 
 
 def touch_in_place(db_path: Path, sources: Sequence[str], now: str | None = None) -> None:

@@ -1,20 +1,20 @@
 """Exported images kept by image ID, so a second scan of the same local image exports nothing.
 
-``<root>/<algorithm>-<hex>.tar`` appears only after the whole export was written (temp file in the
-same directory, fsync, ``os.replace``); a kill at any point leaves a stray temp file at most, which
-a later prune removes. The total size is capped: least recently used exports go first.
+``<root>/<algorithm>-<hex>.tar`` appears only after the whole export was written
+(:func:`imagetrust.atomic.atomic_writer`); a kill at any point leaves a stray temp file at most,
+which a later prune removes. The total size is capped: least recently used exports go first.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from imagetrust.atomic import atomic_writer
 from imagetrust.errors import SourceError
 from imagetrust.source.cache import split_digest
 
@@ -48,31 +48,23 @@ class ExportCache:
     def put(self, image_id: str, write: Callable[[BinaryIO], int]) -> Path:
         """Run ``write`` into a temp file and publish it atomically as ``image_id``'s export."""
         final = self.path_for(image_id)
+        opened = False
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=".tar", dir=self.root)
-        except OSError as error:
-            raise SourceError(
-                f"cannot write to the export cache {self.root}: {error.strerror}",
-                hint="check IMAGETRUST_CACHE_DIR points at a writable directory",
-            ) from None
-        temp = Path(temp_name)
-        try:
-            with os.fdopen(fd, "wb") as handle:
+            with atomic_writer(final, prefix=_TEMP_PREFIX, suffix=".tar") as handle:
+                opened = True
                 write(handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, final)
         except OSError as error:  # ENOSPC, EIO, quota: the cache is unusable, not the image
-            temp.unlink(missing_ok=True)
+            if not opened:
+                raise SourceError(
+                    f"cannot write to the export cache {self.root}: {error.strerror}",
+                    hint="check IMAGETRUST_CACHE_DIR points at a writable directory",
+                ) from None
             reason = error.strerror or type(error).__name__
             raise SourceError(
                 f"cannot write the export of {image_id} to {self.root}: {reason}",
                 hint="free disk space, or point IMAGETRUST_CACHE_DIR at a roomier directory",
             ) from None
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
         with contextlib.suppress(OSError):
             self.prune(keep=final)
         return final
