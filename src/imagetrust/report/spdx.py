@@ -1,135 +1,140 @@
-"""SPDX 2.3 JSON SBOM of a catalog, built and validated with spdx-tools.
+"""SPDX 2.3 JSON SBOM of a catalog, written as plain JSON.
 
 The document DESCRIBES the image (a ``CONTAINER`` package) that CONTAINS every package and the
-OS (an ``OPERATING-SYSTEM`` package). purls are ``externalRefs``; SPDX has no free-form
+OS (an ``OPERATING_SYSTEM`` package). purls are ``externalRefs``; SPDX has no free-form
 properties, so the cataloger, source package and layer locations are package annotations whose
 comment is ``imagetrust:key=value`` (read back by :mod:`imagetrust.catalog.sbom_input`).
-Licences that are not SPDX expressions become ``LicenseRef-`` ids with extracted-licence info
-instead of being dropped.
+Licences that are not SPDX expressions of listed ids become ``LicenseRef-imagetrust-`` ids with
+extracted-licence info instead of being dropped. The catalog has no file checksums, so packages
+carry none (``filesAnalyzed`` is false).
+
+Why not spdx-tools: importing it pulls in rdflib, beartype and license-expression (0.15-0.22 s),
+and its validation and serializer ran on every document (docs/performance.md). The tests parse
+and validate the written documents with spdx-tools' parser and validator instead. One spelling
+follows the SPDX 2.3 JSON schema rather than spdx-tools: ``referenceCategory`` is
+``PACKAGE-MANAGER`` (spdx-tools wrote ``PACKAGE_MANAGER``, which the schema rejects). Licences
+are classified by :mod:`imagetrust.report.spdx_license`, whose few differences from
+license-expression it lists (an unversioned ``GPL`` is now a ``LicenseRef``, not
+``GPL-1.0-or-later``).
+
+Paths and names read from an image may hold bytes that are not UTF-8 (kept as surrogate escapes
+by the tar reader); those bytes are written as the text ``\\xNN`` so the document is valid
+Unicode that every JSON reader accepts, and the SPDX ids and hashes still see the real bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
+import json
 import re
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
-
-from spdx_tools.common.spdx_licensing import spdx_licensing
-from spdx_tools.spdx.model.actor import Actor, ActorType
-from spdx_tools.spdx.model.annotation import Annotation, AnnotationType
-from spdx_tools.spdx.model.document import CreationInfo, Document
-from spdx_tools.spdx.model.extracted_licensing_info import ExtractedLicensingInfo
-from spdx_tools.spdx.model.package import (
-    ExternalPackageRef,
-    ExternalPackageRefCategory,
-    Package,
-    PackagePurpose,
-)
-from spdx_tools.spdx.model.relationship import Relationship, RelationshipType
-from spdx_tools.spdx.model.spdx_no_assertion import SpdxNoAssertion
-from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
+from typing import Any
 
 from imagetrust import __version__
-from imagetrust.catalog.model import Catalog, OSInfo
-from imagetrust.catalog.model import Package as CatalogPackage
+from imagetrust.catalog.model import Catalog, OSInfo, Package
 from imagetrust.catalog.sbom_input import os_properties, package_properties
+from imagetrust.report.spdx_license import is_spdx_expression, spdx_id_of
 
 NAMESPACE_BASE = "https://imagetrust.invalid/spdx/"
 """Document namespaces must be unique URIs; ``.invalid`` (RFC 2606) can never resolve."""
+DOCUMENT_ID = "SPDXRef-DOCUMENT"
 IMAGE_ID = "SPDXRef-image"
+NOASSERTION = "NOASSERTION"
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
+_LICENSE_TOKEN = re.compile(r"\(|\)|[^\s()]+")
+_OPERATORS = ("AND", "OR", "WITH")
+
+JsonObject = dict[str, Any]
 
 
 def spdx_json(
     catalog: Catalog, image: str, digest: str | None = None, *, created: datetime | None = None
 ) -> str:
-    """The catalog as an SPDX 2.3 JSON document, validated by spdx-tools before it is written."""
-    stream = io.StringIO()
-    # An invalid document here is an imagetrust bug, so spdx-tools' exception is left to show.
-    write_document_to_stream(spdx_document(catalog, image, digest, created=created), stream)
-    return stream.getvalue()
+    """The catalog as an SPDX 2.3 JSON document (``image``: reference or path scanned)."""
+    return json.dumps(spdx_document(catalog, image, digest, created=created), indent=2)
 
 
 def spdx_document(
     catalog: Catalog, image: str, digest: str | None = None, *, created: datetime | None = None
-) -> Document:
-    when = (created or datetime.now(UTC)).replace(microsecond=0)
-    tool = Actor(ActorType.TOOL, f"imagetrust-{__version__}")
+) -> JsonObject:
+    """The document as JSON-ready dicts (each call has a new namespace)."""
+    when = _timestamp(created or datetime.now(UTC))
+    tool = f"Tool: imagetrust-{__version__}"
     slug = _ID_UNSAFE.sub("-", image).strip("-")[:80] or "image"
-    info = CreationInfo(
-        spdx_version="SPDX-2.3",
-        spdx_id="SPDXRef-DOCUMENT",
-        name=image,
-        document_namespace=f"{NAMESPACE_BASE}{slug}-{uuid.uuid4()}",
-        creators=[tool],
-        created=when,
-    )
-    image_pkg = Package(
-        spdx_id=IMAGE_ID,
-        name=image,
-        download_location=SpdxNoAssertion(),
-        version=digest,
-        files_analyzed=False,
-        primary_package_purpose=PackagePurpose.CONTAINER,
-    )
+    image_pkg: JsonObject = {"SPDXID": IMAGE_ID, "name": image}
+    if digest:
+        image_pkg["versionInfo"] = digest
+    image_pkg |= {"downloadLocation": NOASSERTION, "filesAnalyzed": False,
+                  "primaryPackagePurpose": "CONTAINER"}
     packages = [image_pkg]
-    annotations: list[Annotation] = []
-    extracted: dict[str, ExtractedLicensingInfo] = {}
-    relationships = [Relationship("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES, IMAGE_ID)]
+    extracted: dict[str, JsonObject] = {}
     used_ids: set[str] = {IMAGE_ID}
     if catalog.os is not None:
         os_pkg = _os_package(catalog.os)
+        _annotate(os_pkg, os_properties(catalog.os), tool, when)
+        used_ids.add(os_pkg["SPDXID"])
         packages.append(os_pkg)
-        used_ids.add(os_pkg.spdx_id)
-        annotations += _annotations(os_pkg.spdx_id, os_properties(catalog.os), tool, when)
     for pkg in catalog.packages:
-        spdx_id = _package_id(pkg, used_ids)
-        packages.append(Package(
-            spdx_id=spdx_id,
-            name=pkg.name,
-            download_location=SpdxNoAssertion(),
-            version=pkg.version,
-            files_analyzed=False,
-            source_info=_source_info(pkg),
-            license_concluded=SpdxNoAssertion(),
-            license_declared=_license(pkg.licenses, extracted),
-            copyright_text=SpdxNoAssertion(),
-            external_references=[ExternalPackageRef(
-                ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", pkg.purl
-            )],
-            primary_package_purpose=PackagePurpose.LIBRARY,
-        ))
-        annotations += _annotations(spdx_id, package_properties(pkg), tool, when)
-    relationships += [
-        Relationship(IMAGE_ID, RelationshipType.CONTAINS, p.spdx_id) for p in packages[1:]
-    ]
-    return Document(
-        creation_info=info,
-        packages=packages,
-        annotations=annotations,
-        relationships=relationships,
-        extracted_licensing_info=list(extracted.values()),
-    )
+        entry: JsonObject = {
+            "SPDXID": _package_id(pkg, used_ids),
+            "name": pkg.name,
+            "versionInfo": pkg.version,
+            "downloadLocation": NOASSERTION,
+            "filesAnalyzed": False,
+            "sourceInfo": _source_info(pkg),
+            "licenseConcluded": NOASSERTION,
+            "licenseDeclared": _license(pkg.licenses, extracted),
+            "copyrightText": NOASSERTION,
+            "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+                              "referenceLocator": pkg.purl}],
+            "primaryPackagePurpose": "LIBRARY",
+        }
+        _annotate(entry, package_properties(pkg), tool, when)
+        packages.append(entry)
+    relationships = [_relationship(DOCUMENT_ID, "DESCRIBES", IMAGE_ID)]
+    relationships += [_relationship(IMAGE_ID, "CONTAINS", p["SPDXID"]) for p in packages[1:]]
+    document: JsonObject = {
+        "spdxVersion": "SPDX-2.3",
+        "dataLicense": "CC0-1.0",
+        "SPDXID": DOCUMENT_ID,
+        "name": image,
+        "documentNamespace": f"{NAMESPACE_BASE}{slug}-{uuid.uuid4()}",
+        "creationInfo": {"created": when, "creators": [tool]},
+        "packages": packages,
+        "relationships": relationships,
+    }
+    if extracted:
+        document["hasExtractedLicensingInfos"] = list(extracted.values())
+    valid: JsonObject = _valid_unicode(document)
+    return valid
 
 
-def _os_package(os_info: OSInfo) -> Package:
-    return Package(
-        spdx_id=f"SPDXRef-OperatingSystem-{_ID_UNSAFE.sub('-', os_info.id)}",
-        name=os_info.id,
-        download_location=SpdxNoAssertion(),
-        version=os_info.version_id,
-        description=os_info.pretty_name,
-        files_analyzed=False,
-        primary_package_purpose=PackagePurpose.OPERATING_SYSTEM,
-    )
+def _timestamp(when: datetime) -> str:
+    """SPDX's ``YYYY-MM-DDThh:mm:ssZ``, in UTC (a naive datetime is taken as UTC)."""
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _package_id(pkg: CatalogPackage, used: set[str]) -> str:
+def _os_package(os_info: OSInfo) -> JsonObject:
+    entry: JsonObject = {
+        "SPDXID": f"SPDXRef-OperatingSystem-{_ID_UNSAFE.sub('-', os_info.id)}",
+        "name": os_info.id,
+    }
+    if os_info.version_id is not None:
+        entry["versionInfo"] = os_info.version_id
+    entry |= {"downloadLocation": NOASSERTION, "filesAnalyzed": False}
+    if os_info.pretty_name is not None:
+        entry["description"] = os_info.pretty_name
+    entry["primaryPackagePurpose"] = "OPERATING_SYSTEM"
+    return entry
+
+
+def _package_id(pkg: Package, used: set[str]) -> str:
     key = "\0".join([pkg.purl, *(f"{loc.path}@{loc.diff_id}" for loc in pkg.locations)])
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    digest = hashlib.sha256(_raw_bytes(key)).hexdigest()[:16]
     base = f"SPDXRef-Package-{pkg.type}-{_ID_UNSAFE.sub('-', pkg.name).strip('-')[:60]}-{digest}"
     spdx_id, n = base, 1
     while spdx_id in used:
@@ -139,47 +144,125 @@ def _package_id(pkg: CatalogPackage, used: set[str]) -> str:
     return spdx_id
 
 
-def _source_info(pkg: CatalogPackage) -> str:
+def _source_info(pkg: Package) -> str:
     paths = ", ".join(f"/{loc.path}" for loc in pkg.locations)
     return f"found by the imagetrust {pkg.cataloger} cataloger in {paths}"
 
 
-def _license(values: Iterable[str], extracted: dict[str, ExtractedLicensingInfo]) -> object:
-    """SPDX expressions as they are; anything else becomes a ``LicenseRef-`` (AND-joined)."""
+def _annotate(entry: JsonObject, pairs: Iterable[tuple[str, str]], tool: str, when: str) -> None:
+    annotations = [
+        {"annotationDate": when, "annotationType": "OTHER", "annotator": tool,
+         "comment": f"{name}={value}"}
+        for name, value in pairs
+    ]
+    if annotations:
+        entry["annotations"] = annotations
+
+
+def _relationship(element: str, kind: str, related: str) -> JsonObject:
+    return {"spdxElementId": element, "relationshipType": kind, "relatedSpdxElement": related}
+
+
+# --- licences --------------------------------------------------------------------------------
+
+
+def _license(values: Iterable[str], extracted: dict[str, JsonObject]) -> str:
+    """SPDX expressions of listed ids (in their current form); anything else becomes a
+    ``LicenseRef-imagetrust-`` id with the text kept. Several values are AND-joined."""
     parts: list[str] = []
     for value in (v.strip() for v in values):
         if not value:
             continue
-        if is_spdx_expression(value):
-            parts.append(f"({value})" if " " in value else value)
+        canonical = _canonical_expression(value)
+        if _is_listed_expression(canonical):
+            parts.append(canonical)
             continue
-        # Our own prefix: license-expression maps some bare refs (LicenseRef-Apache-2.0) to ids.
+        # Our own prefix, so a package's "LicenseRef-x" can never clash with an id made here.
         ref = "LicenseRef-imagetrust-" + (_ID_UNSAFE.sub("-", value).strip("-")[:60] or "unknown")
-        if ref in extracted and extracted[ref].license_name != value:
-            ref += "-" + hashlib.sha256(value.encode()).hexdigest()[:8]
-        extracted.setdefault(ref, ExtractedLicensingInfo(
-            license_id=ref, extracted_text=value, license_name=value,
-            comment="licence named by the package metadata, not an SPDX identifier",
-        ))
+        if ref in extracted and extracted[ref]["name"] != value:
+            ref += "-" + hashlib.sha256(_raw_bytes(value)).hexdigest()[:8]
+        extracted.setdefault(ref, {
+            "licenseId": ref, "extractedText": value, "name": value,
+            "comment": "licence named by the package metadata, not an SPDX identifier",
+        })
         parts.append(ref)
-    if not parts:
-        return SpdxNoAssertion()
-    return spdx_licensing.parse(" AND ".join(dict.fromkeys(parts)))
+    unique = list(dict.fromkeys(parts))
+    if not unique:
+        return NOASSERTION
+    if len(unique) == 1:
+        return unique[0]
+    return " AND ".join(f"({part})" if " " in part else part for part in unique)
 
 
-def is_spdx_expression(value: str) -> bool:
-    """True for a valid SPDX expression of known ids (license-expression can crash on odd
-    input such as ``MIT/X11``, which is simply not SPDX)."""
-    try:
-        return not spdx_licensing.validate(value).errors
-    except Exception:  # any internal failure of the parser means "not a valid expression"
-        return False
+def _is_listed_expression(value: str) -> bool:
+    """``value`` is an SPDX expression over listed ids only: a package's own ``LicenseRef-``
+    would need its licence text in the document, which the metadata does not give."""
+    return is_spdx_expression(value) and "licenseref-" not in value.lower()
 
 
-def _annotations(
-    spdx_id: str, pairs: Iterable[tuple[str, str]], tool: Actor, when: datetime
-) -> list[Annotation]:
-    return [
-        Annotation(spdx_id, AnnotationType.OTHER, tool, when, f"{name}={value}")
-        for name, value in pairs
-    ]
+def _canonical_expression(value: str) -> str:
+    """``value`` with listed ids in their current form, operators in upper case and single
+    spaces, and a pair of parentheses around the whole dropped. Unknown words are left alone
+    (the result is then no SPDX expression)."""
+    tokens = _LICENSE_TOKEN.findall(value)
+    if tokens[0] == "(" and tokens[-1] == ")" and _closes_at_end(tokens):
+        tokens = tokens[1:-1]
+    out: list[str] = []
+    for token in tokens:
+        if token.upper() in _OPERATORS:
+            out.append(f" {token.upper()} ")
+        elif token in "()":
+            out.append(token)
+        else:
+            out.append(_current_id(token))
+    return "".join(out)
+
+
+def _current_id(token: str) -> str:
+    """The listed id ``token`` names, in its listed case, with the GNU ids the SPDX list
+    deprecated in 3.0 replaced as license-expression replaced them (Debian copyright files still
+    use the old forms): ``LGPL-2.1`` → ``LGPL-2.1-only``; ``LGPL-2.1+`` and ``GFDL-1.2+`` (the
+    SPDX ``+`` operator) → ``…-or-later``. Anything else is returned as it is."""
+    listed = spdx_id_of(token)
+    if listed is None:
+        if token.endswith("+") and spdx_id_of(token[:-1]) is not None:
+            return spdx_id_of(token[:-1] + "-or-later") or token
+        return token
+    if listed.endswith("+"):
+        return spdx_id_of(listed[:-1] + "-or-later") or listed
+    return spdx_id_of(listed + "-only") or listed
+
+
+def _closes_at_end(tokens: list[str]) -> bool:
+    """True if the ``(`` at ``tokens[0]`` is closed by the last token, not earlier."""
+    depth = 0
+    for i, token in enumerate(tokens):
+        depth += {"(": 1, ")": -1}.get(token, 0)
+        if depth == 0:
+            return i == len(tokens) - 1
+    return False
+
+
+# --- text that is not UTF-8 ------------------------------------------------------------------
+
+
+def _raw_bytes(text: str) -> bytes:
+    """The bytes ``text`` was decoded from (surrogate escapes back to the original bytes)."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _valid_unicode(value: Any) -> Any:
+    """``value`` with every string made valid Unicode: undecodable bytes become ``\\xNN``."""
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return _raw_bytes(value).decode("utf-8", "backslashreplace")
+        return value
+    if isinstance(value, dict):
+        return {key: _valid_unicode(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_valid_unicode(item) for item in value]
+    return value
