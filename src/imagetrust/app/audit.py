@@ -76,11 +76,16 @@ Progress = Callable[[str, int, int], None]
 def database_key(
     db_path: Path, *, offline: bool, max_age: timedelta = DEFAULT_MAX_AGE
 ) -> str | None:
-    """A key naming the database's contents (each feed and when it was stored).
+    """A key naming what a cached scan was made with: the database's contents (each feed and
+    when it was stored) and the versions of imagetrust, its catalogers, reader and matchers, so
+    a changed cataloger or matcher never serves a stale scan.
 
     None — do not use cached scans — when there is no database yet, or when a feed is stale and
     a scan would refresh it (online).
     """
+    from imagetrust.catalog.registry import inventory_key
+    from imagetrust.match.matchers import matching_key
+
     if not db_path.is_file():
         return None
     try:
@@ -89,7 +94,9 @@ def database_key(
         return None
     if not offline and any(f.stale for f in feeds):
         return None
-    text = "\n".join(f"{f.name}={f.updated_at.isoformat()}" for f in feeds)
+    text = "\n".join(
+        [inventory_key(), matching_key(), *(f"{f.name}={f.updated_at.isoformat()}" for f in feeds)]
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 

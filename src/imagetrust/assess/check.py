@@ -382,9 +382,13 @@ def vulnerability_evidence(summary: VulnSummary) -> Evidence:
 def _probe_os(source: ImageSource, image: Image, cache_dir: Path) -> OSInfo | None:
     """Read only the release files (for layer-chain base detection without a full inventory)."""
     from imagetrust.catalog.osrelease import OS_REQUEST, detect_os
+    from imagetrust.catalog.registry import inventory_key
     from imagetrust.image.reader import read_files
 
     try:
-        return detect_os(read_files(source, image, [OS_REQUEST], cache_dir=cache_dir))
+        found = read_files(
+            source, image, [OS_REQUEST], cache_dir=cache_dir, cache_key=inventory_key([])
+        )
+        return detect_os(found)
     except ImagetrustError:
         return None
