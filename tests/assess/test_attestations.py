@@ -152,10 +152,45 @@ def test_revision_annotation_alone_is_compared(
 def test_no_attestations_is_missing_not_failed(
     registry: RegistryServer, catalog: OfficialLibrary
 ) -> None:
-    registry.push_image("library/debian", "bookworm-slim")  # a plain manifest, no index
-    result = _assess(registry, "debian:bookworm-slim", catalog)
+    # golang:trixie is built with BuildKit (library/golang `Builder: buildkit`): provenance is
+    # expected, so its absence is "missing". (debian, built with oci-import, expects none.)
+    assert _builder_of(catalog, "golang", "trixie") == "buildkit"
+    registry.push_image("library/golang", "trixie")  # a plain manifest, no index
+    result = _assess(registry, "golang:trixie", catalog)
     assert result.state == "missing"
     assert attestation_evidence(result).outcome is Outcome.UNKNOWN
+
+
+def test_no_attestations_from_an_oci_import_builder_are_not_expected(
+    registry: RegistryServer, catalog: OfficialLibrary
+) -> None:
+    """Issue 12: `oci-import` and `classic` builds carry no BuildKit provenance, so its absence
+    is expected and no caveat (debian:bookworm-slim used to be "missing")."""
+    assert _builder_of(catalog, "debian", "bookworm-slim") == "oci-import"
+    registry.push_image("library/debian", "bookworm-slim")
+    result = _assess(registry, "debian:bookworm-slim", catalog)
+    assert result.state == "not-expected"
+    assert "oci-import" in result.reason
+    assert attestation_evidence(result).outcome is Outcome.PASS
+
+
+def _builder_of(catalog: OfficialLibrary, name: str, tag: str) -> str | None:
+    """Read the Builder the library file lists for ``tag`` (independently of the code): the
+    entry's own, else the one in the file's header block."""
+    text = (catalog.root / "library" / name).read_text()
+    default = None
+    for block in text.split("\n\n"):
+        fields = {
+            key.strip(): value.strip()
+            for key, _, value in (line.partition(":") for line in block.splitlines())
+            if not key.startswith((" ", "#")) and value
+        }
+        tags = [t.strip() for t in fields.get("Tags", "").split(",") if t.strip()]
+        if not tags:
+            default = fields.get("Builder", default)
+        elif tag in tags:
+            return fields.get("Builder", default)
+    return None
 
 
 def test_statement_about_another_image_is_not_used(
@@ -190,11 +225,18 @@ def test_non_official_image_with_provenance_is_present(
 
 
 def test_docker_archive_cannot_tell(images: Any, catalog: OfficialLibrary) -> None:
+    # judged as a BuildKit-built official tag: an archive keeps no index, so it cannot tell
+    with open_image(f"docker-archive:{images.base_archive}") as opened:
+        result = assess_attestations(
+            opened.source, opened.image, parse_reference("golang:trixie"), catalog
+        )
+    assert result.state == "unknown"
+    # judged as debian:12 (oci-import), nothing is expected in the first place (issue 12)
     with open_image(f"docker-archive:{images.base_archive}") as opened:
         result = assess_attestations(
             opened.source, opened.image, parse_reference("debian:12"), catalog
         )
-    assert result.state == "unknown"
+    assert result.state == "not-expected"
 
 
 @pytest.mark.parametrize(

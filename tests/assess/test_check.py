@@ -116,13 +116,15 @@ def test_current_official_image_not_scanned_is_trusted_with_caveats(world: World
     result = check_image("debian:12", settings=_settings(world), official=world.catalog)
     assert result.facts.freshness == "current"
     assert result.verdict.level is Level.TRUSTED_WITH_CAVEATS
-    assert set(result.verdict.rules) == {"not-scanned", "no-attestations"}
+    # issue 12: debian is built with the oci-import builder, so no attestations are expected
+    # and "no-attestations" no longer applies (it used to: {"not-scanned", "no-attestations"})
+    assert set(result.verdict.rules) == {"not-scanned"}
     evidence = {e.signal: e for e in result.assessment.evidence}
     assert [e.signal for e in result.assessment.evidence] == list(Signal)
     assert evidence[Signal.PUBLISHER].outcome is Outcome.PASS
     assert evidence[Signal.SUPPORTED_TAG].outcome is Outcome.PASS
     assert evidence[Signal.VULNERABILITIES].summary == "not scanned"
-    assert evidence[Signal.ATTESTATIONS].details["state"] == "missing"
+    assert evidence[Signal.ATTESTATIONS].details["state"] == "not-expected"  # was "missing"
     assert evidence[Signal.BASE_IMAGE].details["status"] == "none"  # debian is FROM scratch
 
 
@@ -195,7 +197,7 @@ def test_offline_without_mirror_degrades_to_unknown_signals(world: World) -> Non
     assert fresh.outcome is Outcome.UNKNOWN and "offline" in fresh.summary
     assert assessment.publisher_tier == "official"  # from the archive's own tag debian:12
     assert "archive tag" in assessment.evidence_for(Signal.PUBLISHER).summary
-    assert assessment.attestations.state == "unknown"
+    assert assessment.attestations.state == "not-expected"  # issue 12: oci-import; was unknown
 
 
 def test_local_image_without_a_name_has_no_publisher(world: World, tmp_path: Path) -> None:

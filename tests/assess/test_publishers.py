@@ -40,7 +40,10 @@ TABLE: dict[str, tuple[str, str | None, bool]] = {
     "docker.io/library/nginx@sha256:" + "b" * 64: ("official", "docker-official-images", True),
     "public.ecr.aws/docker/library/nginx:latest": (
         "official", "ecr-public-docker-official-images", True),
-    "centos:7": ("official", "docker-official-images", False),  # deprecated: not in the library
+    # not in the library: no longer presumed official (issue 12 — a short name lands in library/
+    # for any image, so an unlisted one is unknown; it used to be "official, unconfirmed")
+    "centos:7": ("unknown", None, False),
+    "myapp:1.0": ("unknown", None, False),
     "dhi.io/python:3.13": ("trusted-vendor", "docker-hardened-images", True),
     "cgr.dev/chainguard/static:latest": ("trusted-vendor", "chainguard", True),
     "gcr.io/distroless/static-debian12:nonroot": ("trusted-vendor", "google-distroless", True),

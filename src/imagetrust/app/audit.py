@@ -119,8 +119,8 @@ class ScanCache:
                 return None
             return VulnSummary(
                 tuple(
-                    VulnFinding(str(i), str(p), str(s), str(f), bool(k))
-                    for i, p, s, f, k in data["findings"]
+                    VulnFinding(str(i), str(p), str(s), str(f), bool(k), e, d)
+                    for i, p, s, f, k, e, d in data["findings"]
                 ),
                 str(data["coverage"]),
                 str(data["coverage_reason"]),
@@ -134,7 +134,10 @@ class ScanCache:
         data = {
             "digest": digest,
             "key": key,
-            "findings": [[f.id, f.package_name, f.severity, f.fix_state, f.kev] for f in summary],
+            "findings": [
+                [f.id, f.package_name, f.severity, f.fix_state, f.kev, f.epss, f.published]
+                for f in summary
+            ],
             "coverage": summary.coverage,
             "coverage_reason": summary.coverage_reason,
         }

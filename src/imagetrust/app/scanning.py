@@ -43,7 +43,8 @@ def summarize(result: ScanResult) -> VulnSummary:
     """The scan reduced to what assessment reads, its coverage included."""
     coverage = result.coverage
     reduced = (
-        VulnFinding(f.id, f.package.name, f.severity, f.fix_state, f.kev) for f in result.findings
+        VulnFinding(f.id, f.package.name, f.severity, f.fix_state, f.kev, f.epss, f.published)
+        for f in result.findings
     )
     return VulnSummary.of(reduced, coverage.state, coverage.reason)
 

@@ -37,7 +37,11 @@ BUILDKIT_METADATA = "https://mobyproject.org/buildkit@v1#metadata"
 MAX_STATEMENT = 64 * 1024 * 1024
 """Larger statements are not read (an SBOM of a huge image is still far below this)."""
 
-AttestationState = Literal["verified", "present", "missing", "mismatch", "unknown"]
+AttestationState = Literal["verified", "present", "missing", "mismatch", "not-expected", "unknown"]
+
+NO_PROVENANCE_BUILDERS = frozenset({"oci-import", "classic"})
+"""Official-images ``Builder`` values that record no BuildKit provenance: its absence is
+expected for tags built so, and is no caveat."""
 _SHA1 = re.compile(r"^[0-9a-f]{40}$")
 _COMMIT_IN_URI = re.compile(r"#([0-9a-f]{40})(?::|$)")
 
@@ -289,6 +293,7 @@ def assess_attestations(
     """
     found = read_attestations(source, image)
     expected_repo, expected_commit = _expected(image, ref, official_library)
+    builder = _builder(image, ref, official_library)
     claims = _claims(image, found)
     has_any = bool(found.provenance or found.sboms or found.other)
     if expected_commit is not None and claims:
@@ -331,6 +336,15 @@ def assess_attestations(
         if doi and expected_commit:
             tail = "; no source commit in them to compare with the official-images library"
         return _with(base, "present", f"{kinds}{tail}")
+    if builder in NO_PROVENANCE_BUILDERS and not found.problems:
+        cross = (
+            "; the source revision is cross-checked against the library's GitCommit where the "
+            "image records one" if expected_commit else ""
+        )
+        return _with(base, "not-expected", (
+            f"the official-images library builds this tag with the {builder!r} builder, which "
+            f"records no BuildKit provenance: none is expected{cross}"
+        ))
     if not image.attestations and image.index_digest is None and image.source_kind in (
         "docker-archive", "dir", "docker-daemon"
     ):
@@ -362,6 +376,20 @@ def _expected(
     if entry is None or not entry.has_architecture(arch):
         return None, None
     return entry.value_for(arch, "GitRepo"), entry.git_commit_for(arch)
+
+
+def _builder(
+    image: Image, ref: ImageReference | None, official_library: OfficialLibrary | None
+) -> str | None:
+    """How the official-images library builds ``ref``'s tag (``buildkit``, ``oci-import``,
+    ``classic``), None for anything else."""
+    if ref is None or ref.tag is None or official_library is None:
+        return None
+    if not official_library.is_official(ref):
+        return None
+    library = official_library.lookup(ref.repository)
+    entry = library.entry_for_tag(ref.tag, bashbrew_arch(image.platform)) if library else None
+    return entry.builder if entry is not None else None
 
 
 def _claims(image: Image, found: Attestations) -> list[tuple[str, str | None, str]]:
@@ -422,6 +450,7 @@ def attestation_evidence(result: AttestationResult) -> Evidence:
     outcome = {
         "verified": Outcome.PASS,
         "present": Outcome.PASS,
+        "not-expected": Outcome.PASS,
         "mismatch": Outcome.FAIL,
     }.get(result.state, Outcome.UNKNOWN)
     details = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,12 @@ from imagetrust.assess.freshness import (
     freshness_evidence,
 )
 from imagetrust.assess.hub import HubClient
+from imagetrust.assess.lifecycle import (
+    Release,
+    lifecycle_evidence,
+    os_release,
+    runtime_releases,
+)
 from imagetrust.assess.model import ImageInfo, PullDiff, TrustSignals, VulnSummary, pull_diff
 from imagetrust.assess.official import OfficialLibrary, official_name
 from imagetrust.assess.pinned import image_digests, tags_at_digest
@@ -67,6 +73,10 @@ class Assessment:
     """None: not scanned."""
     pull: PullDiff | None
     """What pulling the tag's current image would change (None: not computed)."""
+    lifecycle: tuple[Release, ...] = ()
+    """The OS release and runtimes found, with their support dates."""
+    licenses: tuple[str, ...] | None = None
+    """Every package licence (None: packages not inventoried)."""
 
     def evidence_for(self, signal: Signal) -> Evidence:
         return next(e for e in self.evidence if e.signal == signal)
@@ -84,6 +94,13 @@ class Assessment:
             vulnerabilities=self.vulnerabilities,
             base_status=self.base.status,
             attestations=self.attestations.state,
+            registry_reference=self.image.tag_reference,
+            end_of_life=tuple(r.sentence() for r in self.lifecycle if r.ended),
+            lifecycle_known=bool(self.lifecycle),
+            age_days=self.image.age_days,
+            user=self.image.user,
+            base_reference=self.base.reference,
+            licenses=self.licenses,
         )
 
 
@@ -171,15 +188,20 @@ class _Assessor:
         attest = assess_attestations(
             source, image, ref, self.library, image_behind=fresh.state == "behind"
         )
+        probed: list[OSInfo | None] = []
+
+        def os_info() -> OSInfo | None:
+            if packages is not None:
+                return packages.os
+            if not probed:  # reads layers: only when base detection needs the layer chain
+                probed.append(_probe_os(source, image, self.settings.cache_dir))
+            return probed[0]
+
         base = detect_base(
             image,
             client=self.client,
             official_library=self.library,
-            os_info=lambda: (
-                packages.os
-                if packages is not None
-                else _probe_os(source, image, self.settings.cache_dir)
-            ),
+            os_info=os_info,
             attestations=attest.attestations,
             cache_dir=self.settings.cache_dir,
             ref=ref,
@@ -199,6 +221,13 @@ class _Assessor:
             else:
                 details["pulling_fixes_error"] = pull_note
             freshness = Evidence(freshness.signal, freshness.outcome, summary, details)
+        known_os = packages.os if packages is not None else (probed[0] if probed else None)
+        today = (self.now or datetime.now(UTC)).date()
+        found_os = os_release(known_os, today)
+        lifecycle = (
+            *((found_os,) if found_os is not None else ()),
+            *runtime_releases(image.config.env_map, today),
+        )
         evidence = (
             publisher,
             supported,
@@ -206,6 +235,7 @@ class _Assessor:
             base_evidence(base, share),
             vuln_evidence,
             attestation_evidence(attest),
+            lifecycle_evidence(lifecycle, known_os),
         )
         info = ImageInfo(
             reference=image.reference,
@@ -215,6 +245,13 @@ class _Assessor:
             platform=str(image.platform),
             source_kind=image.source_kind,
             tag_reference=str(ref) if ref else None,
+            user=image.config.user,
+            age_days=fresh.age_days,
+        )
+        licenses = (
+            tuple(sorted({name for pkg in packages.packages for name in pkg.licenses}))
+            if packages is not None
+            else None
         )
         return Assessment(
             image=info,
@@ -226,6 +263,8 @@ class _Assessor:
             attestations=attest,
             vulnerabilities=vulns,
             pull=pull,
+            lifecycle=lifecycle,
+            licenses=licenses,
         )
 
     def _publisher(

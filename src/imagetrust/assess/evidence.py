@@ -13,7 +13,7 @@ from typing import Any
 
 
 class Signal(StrEnum):
-    """The six signals ``imagetrust check`` reports, in display order."""
+    """The signals ``imagetrust check`` reports, in display order."""
 
     PUBLISHER = "publisher"
     SUPPORTED_TAG = "supported_tag"
@@ -21,6 +21,7 @@ class Signal(StrEnum):
     BASE_IMAGE = "base_image"
     VULNERABILITIES = "vulnerabilities"
     ATTESTATIONS = "attestations"
+    LIFECYCLE = "lifecycle"
 
 
 class Outcome(StrEnum):

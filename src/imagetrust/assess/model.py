@@ -54,6 +54,9 @@ class VulnFinding:
     severity: str = "unknown"
     fix_state: str = "unknown"
     kev: bool = False
+    epss: float | None = None
+    published: str | None = None
+    """When the advisory was published (ISO 8601), for policy grace periods."""
 
     @classmethod
     def of(cls, finding: FindingLike) -> VulnFinding:
@@ -64,6 +67,8 @@ class VulnFinding:
             severity=severity if severity in SEVERITIES else "unknown",
             fix_state=finding.fix_state,
             kev=bool(finding.kev),
+            epss=getattr(finding, "epss", None),
+            published=getattr(finding, "published", None),
         )
 
     @property
@@ -186,6 +191,9 @@ class ImageInfo:
     source_kind: str
     tag_reference: str | None
     """The registry tag the image is compared with (None when none is known)."""
+    user: str | None = None
+    """The config's default user ("" means root)."""
+    age_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,3 +215,11 @@ class TrustSignals:
     vulnerabilities: VulnSummary | None
     base_status: str = "unknown"
     attestations: str = "unknown"
+    registry_reference: str | None = None
+    end_of_life: tuple[str, ...] = ()
+    """A sentence per OS release or runtime past its security support."""
+    lifecycle_known: bool = False
+    age_days: int | None = None
+    user: str | None = None
+    base_reference: str | None = None
+    licenses: tuple[str, ...] | None = None

@@ -205,10 +205,16 @@ def _official(
     else:
         at = f" at {official_library.meta.commit[:12]}" if official_library.meta.commit else ""
         if official_library.lookup(name) is None:
-            reason = (
-                f"{ref.name} is in the Docker Official Images namespace{mirror}, but {name!r} is "
-                f"no longer in the official-images library{at}: the image is deprecated and no "
-                "longer updated"
+            return PublisherInfo(
+                tier="unknown",
+                reason=(
+                    f"{ref.name} is not a Docker Official Image: the official-images library"
+                    f"{at} does not list {name!r}. Docker files every short name ({name}:TAG) "
+                    "under library/, so the name alone proves nothing; no other evidence "
+                    "(registry, publisher data, signature) establishes who published it. If it "
+                    "once was an official image, it is deprecated and no longer updated"
+                ),
+                evidence="none",
             )
         else:
             evidence, confirmed = "official-images-library", True

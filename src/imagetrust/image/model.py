@@ -51,6 +51,11 @@ class ImageConfig:
     history: tuple[HistoryEntry, ...]
     raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
+    @property
+    def env_map(self) -> dict[str, str]:
+        """``Env`` as a mapping (``NAME=value`` entries; the last one of a name wins)."""
+        return dict(item.split("=", 1) for item in self.env if "=" in item)
+
 
 @dataclass(frozen=True, slots=True)
 class Layer:

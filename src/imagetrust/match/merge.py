@@ -71,11 +71,14 @@ def merge_matches(matches: Sequence[Match], db: VulnDB) -> list[Finding]:
     advisories = db.advisories(advisory_ids)
     aliases: dict[str, set[str]] = defaultdict(set)
     summaries: dict[str, str] = {}
+    published: dict[str, str] = {}
     for adv_id, records in advisories.items():
         for record in records:
             aliases[adv_id].update(a for a in record.aliases if a != adv_id)
             if record.summary and adv_id not in summaries:
                 summaries[adv_id] = record.summary
+            if record.published and record.published < published.get(adv_id, "~"):
+                published[adv_id] = record.published
 
     per_package: dict[int, list[Match]] = {}  # Package is unhashable: by identity
     for match in matches:
@@ -106,6 +109,7 @@ def merge_matches(matches: Sequence[Match], db: VulnDB) -> list[Finding]:
             distro_rating = first.distro_rating or None
             summary = summaries.get(first.advisory_id)
             distro_status, note = first.distro_status or None, first.note or None
+            first_seen = published.get(first.advisory_id)
         else:
             primary = _preferred(ids)
             ordered = sorted(group, key=lambda m: (m.advisory_id != primary, m.advisory_id))
@@ -116,6 +120,10 @@ def merge_matches(matches: Sequence[Match], db: VulnDB) -> list[Finding]:
                             if m.advisory_id in summaries), None)
             distro_status = next((m.distro_status for m in ordered if m.distro_status), None)
             note = next((m.note for m in ordered if m.note), None)
+            first_seen = min(
+                (published[m.advisory_id] for m in ordered if m.advisory_id in published),
+                default=None,
+            )
         memo_key = (ids, first.ecosystem, distro_rating)
         facts = shared.get(memo_key)
         if facts is None:
@@ -127,7 +135,7 @@ def merge_matches(matches: Sequence[Match], db: VulnDB) -> list[Finding]:
             Finding(  # positional, in field order: a scan builds thousands
                 facts.primary, facts.aliases, first.package, FIXED if fixed else first.fix_state,
                 fixed, distro_status, rated.severity, rated.source, rated.cvss, facts.kev,
-                facts.epss, first.source, first.ecosystem, summary, note,
+                facts.epss, first.source, first.ecosystem, summary, note, first_seen,
             )
         )
     rank = _RANK

@@ -75,6 +75,9 @@ class Finding(NamedTuple):
     ecosystem: str
     summary: str | None = None
     note: str | None = None
+    published: str | None = None
+    """When the advisory was first published (ISO 8601, from the feed), None when the feed gives
+    no date: policies count grace periods from it."""
 
     @property
     def ids(self) -> tuple[str, ...]:

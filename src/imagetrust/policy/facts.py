@@ -8,7 +8,7 @@ records of many images) but must be judged alike, so both hand a
 from __future__ import annotations
 
 from imagetrust.assess.model import TrustSignals
-from imagetrust.policy.verdict import TrustFacts
+from imagetrust.policy.model import TrustFacts
 
 
 def trust_facts(signals: TrustSignals) -> TrustFacts:
@@ -29,4 +29,12 @@ def trust_facts(signals: TrustSignals) -> TrustFacts:
         fixable_high=vulns.fixable_count("high") if vulns is not None else 0,
         kev=vulns.kev_count if vulns is not None else 0,
         attestations=signals.attestations,
+        registry_reference=signals.registry_reference,
+        end_of_life=signals.end_of_life,
+        lifecycle_known=signals.lifecycle_known,
+        age_days=signals.age_days,
+        user=signals.user,
+        base_reference=signals.base_reference,
+        licenses=signals.licenses,
+        findings=vulns.findings if vulns is not None else (),
     )

@@ -1,204 +1,54 @@
-"""The rules that turn trust evidence into one level, in one readable place.
+"""The decision: every enabled rule of the policy checked against the facts, one level out.
 
-Every rule is a row of :data:`RULES`: a condition on :class:`TrustFacts`, the level it caps the
-verdict at, and the sentence a person reads. The verdict is the lowest level any rule (or the
-publisher's starting level) sets; its reasons are the sentences of the rules at that level.
-docs/trust-levels.md prints this table; tests/policy/test_verdict.py checks it case by case.
+Established publishers start at ``trusted``, everyone else at ``unknown`` (unknown, not bad);
+each enabled rule that fails caps the level at its own; the verdict is the lowest level reached
+and its reasons are the sentences of the rules at that level. Which rules apply and at which
+level is the policy (:mod:`imagetrust.policy.policyfile`): the shipped default unless the
+organisation gives its own. docs/trust-levels.md lists the default; a test checks it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from enum import IntEnum
+from functools import cache
+from typing import Any
 
-from imagetrust.errors import UsageError
-
-TRUSTED_TIERS = frozenset({"official", "verified-publisher", "sponsored-oss", "trusted-vendor"})
-
-
-class Level(IntEnum):
-    """Ordered: a higher value is more trust. ``--min-level`` compares with this order."""
-
-    UNTRUSTED = 0
-    NEEDS_ATTENTION = 1
-    UNKNOWN = 2
-    TRUSTED_WITH_CAVEATS = 3
-    TRUSTED = 4
-
-    @property
-    def label(self) -> str:
-        return self.name.lower().replace("_", " ")
-
-    @property
-    def slug(self) -> str:
-        return self.name.lower().replace("_", "-")
-
-    @classmethod
-    def parse(cls, text: str) -> Level:
-        key = text.strip().lower().replace("-", "_").replace(" ", "_")
-        try:
-            return cls[key.upper()]
-        except KeyError:
-            choices = ", ".join(level.slug for level in cls)
-            raise UsageError(
-                f"unknown trust level {text!r}", hint=f"use one of {choices}"
-            ) from None
-
-
-@dataclass(frozen=True, slots=True)
-class TrustFacts:
-    """What the assessment established, reduced to what the rules need."""
-
-    reference: str
-    publisher_tier: str
-    """official, verified-publisher, sponsored-oss, trusted-vendor, community, private, unknown."""
-    tag_status: str = "unknown"
-    """supported, unsupported, unknown, not-applicable (digest-only / no tag)."""
-    freshness: str = "unknown"
-    """current, behind, unknown."""
-    days_behind: int | None = None
-    fixes_by_pulling: int | None = None
-    """Findings that disappear in the tag's current image (None: not computed)."""
-    base_status: str = "unknown"
-    """official-current, official-behind, unsupported, unofficial, none, unknown."""
-    vulnerabilities_scanned: bool = False
-    vulnerability_coverage: str = "full"
-    """full, partial (some packages or files could not be judged), none (nothing could be)."""
-    coverage_reason: str = ""
-    fixable_critical: int = 0
-    fixable_high: int = 0
-    kev: int = 0
-    """Findings listed in CISA's Known Exploited Vulnerabilities catalog."""
-    attestations: str = "unknown"
-    """verified (provenance matches the library's GitCommit), present, missing, mismatch,
-    unknown."""
-
-    @property
-    def trusted_publisher(self) -> bool:
-        return self.publisher_tier in TRUSTED_TIERS
+from imagetrust.policy.model import TRUSTED_TIERS, Level, TrustFacts, Verdict
+from imagetrust.policy.policyfile import Policy, load_policy
+from imagetrust.policy.rules import KINDS, Status
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """A rule of the default policy and the level it caps the verdict at."""
+
     name: str
     level: Level
-    applies: Callable[[TrustFacts], bool]
-    reason: Callable[[TrustFacts], str]
-
-
-def _behind(f: TrustFacts) -> str:
-    return f"{f.days_behind} days behind" if f.days_behind is not None else "behind"
-
-
-RULES: tuple[Rule, ...] = (
-    Rule(
-        "unestablished-publisher-critical",
-        Level.UNTRUSTED,
-        lambda f: not f.trusted_publisher and f.fixable_critical > 0,
-        lambda f: (
-            f"publisher is not established ({f.publisher_tier}) and "
-            f"{f.fixable_critical} critical vulnerabilities have fixes available"
-        ),
-    ),
-    Rule(
-        "unestablished-publisher-kev",
-        Level.UNTRUSTED,
-        lambda f: not f.trusted_publisher and f.kev > 0,
-        lambda f: (
-            f"publisher is not established ({f.publisher_tier}) and "
-            f"{f.kev} vulnerabilities are known to be exploited (CISA KEV)"
-        ),
-    ),
-    Rule(
-        "provenance-mismatch",
-        Level.UNTRUSTED,
-        lambda f: f.attestations == "mismatch",
-        lambda f: "provenance does not match the commit the official-images library lists",
-    ),
-    Rule(
-        "known-exploited",
-        Level.NEEDS_ATTENTION,
-        lambda f: f.trusted_publisher and f.kev > 0,
-        lambda f: f"{f.kev} vulnerabilities are known to be exploited (CISA KEV)",
-    ),
-    Rule(
-        "unsupported-tag",
-        Level.NEEDS_ATTENTION,
-        lambda f: f.tag_status == "unsupported",
-        lambda f: (
-            "the tag is no longer supported and will never be rebuilt: move to a supported tag"
-        ),
-    ),
-    Rule(
-        "behind-with-fixes",
-        Level.NEEDS_ATTENTION,
-        lambda f: f.freshness == "behind" and (f.fixes_by_pulling or 0) > 0,
-        lambda f: (
-            f"the image is {_behind(f)} its tag and pulling would fix "
-            f"{f.fixes_by_pulling} vulnerabilities"
-        ),
-    ),
-    Rule(
-        "fixable-critical-high",
-        Level.NEEDS_ATTENTION,
-        lambda f: f.fixable_critical + f.fixable_high > 0,
-        lambda f: (
-            f"{f.fixable_critical} critical and {f.fixable_high} high vulnerabilities "
-            "have fixes available"
-        ),
-    ),
-    Rule(
-        "behind",
-        Level.TRUSTED_WITH_CAVEATS,
-        lambda f: f.freshness == "behind" and not (f.fixes_by_pulling or 0) > 0,
-        lambda f: f"the image is {_behind(f)} its tag (pull to stay current)",
-    ),
-    Rule(
-        "freshness-unknown",
-        Level.TRUSTED_WITH_CAVEATS,
-        lambda f: f.freshness == "unknown",
-        lambda f: "could not compare with what the tag points to now",
-    ),
-    Rule(
-        "base-behind",
-        Level.TRUSTED_WITH_CAVEATS,
-        lambda f: f.base_status in ("official-behind", "unsupported"),
-        lambda f: "the base image is behind or unsupported: rebuild on a current base",
-    ),
-    Rule(
-        "not-scanned",
-        Level.TRUSTED_WITH_CAVEATS,
-        lambda f: not f.vulnerabilities_scanned,
-        lambda f: "vulnerabilities were not scanned",
-    ),
-    Rule(
-        "not-covered",
-        Level.TRUSTED_WITH_CAVEATS,
-        lambda f: f.vulnerabilities_scanned and f.vulnerability_coverage == "none",
-        lambda f: f"vulnerabilities could not be judged: {f.coverage_reason or 'no data'}",
-    ),
-    Rule(
-        "partially-scanned",
-        Level.TRUSTED_WITH_CAVEATS,
-        lambda f: f.vulnerabilities_scanned and f.vulnerability_coverage == "partial",
-        lambda f: f"vulnerabilities were only partly scanned: {f.coverage_reason}",
-    ),
-    Rule(
-        "no-attestations",
-        Level.TRUSTED_WITH_CAVEATS,
-        lambda f: f.attestations in ("missing", "unknown"),
-        lambda f: "no build attestations to verify provenance (missing, not failed)",
-    ),
-)
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class RuleResult:
+    """One rule's answer for one image (a row of ``policy evaluate``)."""
+
+    name: str
     level: Level
-    reasons: tuple[str, ...]
-    rules: tuple[str, ...]
-    """Names of the rules that set the level (empty when the publisher's start level holds)."""
+    status: Status
+    reason: str
+
+
+@cache
+def default_policy() -> Policy:
+    return load_policy(None)
+
+
+def evaluate(facts: TrustFacts, policy: Policy | None = None) -> tuple[RuleResult, ...]:
+    """Every enabled rule's pass/fail/unknown for ``facts``, in policy order."""
+    chosen = policy or default_policy()
+    results = []
+    for setting in chosen.enabled:
+        check = KINDS[setting.name].check(facts, setting.params)
+        results.append(RuleResult(setting.name, setting.level, check.status, check.reason))
+    return tuple(results)
 
 
 def starting_level(facts: TrustFacts) -> tuple[Level, str]:
@@ -210,15 +60,52 @@ def starting_level(facts: TrustFacts) -> tuple[Level, str]:
     )
 
 
-def decide(facts: TrustFacts) -> Verdict:
-    """Apply every rule; the lowest level wins and its sentences become the reasons."""
+def decide_results(facts: TrustFacts, results: tuple[RuleResult, ...]) -> Verdict:
+    """The lowest level any failed rule (or the publisher's start) sets, with its sentences."""
     start, start_reason = starting_level(facts)
-    fired = [rule for rule in RULES if rule.applies(facts)]
-    level = min([start, *(rule.level for rule in fired)])
-    setting = [rule for rule in fired if rule.level == level]
-    reasons = [rule.reason(facts) for rule in setting]
+    fired = [r for r in results if r.status == "fail"]
+    level = min([start, *(r.level for r in fired)])
+    setting = [r for r in fired if r.level == level]
+    reasons = [r.reason for r in setting]
     if level == start and start != Level.TRUSTED:
         reasons.insert(0, start_reason)
     if not reasons:
         reasons = [start_reason]
-    return Verdict(level, tuple(reasons), tuple(rule.name for rule in setting))
+    return Verdict(level, tuple(reasons), tuple(r.name for r in setting))
+
+
+def decide(facts: TrustFacts, policy: Policy | None = None) -> Verdict:
+    """Apply every enabled rule of ``policy`` (the default when None) and decide."""
+    return decide_results(facts, evaluate(facts, policy))
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RULES":  # the default policy's enabled rules, read on first use
+        return tuple(Rule(s.name, s.level) for s in default_policy().enabled)
+    raise AttributeError(name)
+
+
+__all__ = [
+    "TRUSTED_TIERS",
+    "Level",
+    "Rule",
+    "RuleResult",
+    "TrustFacts",
+    "Verdict",
+    "decide",
+    "decide_results",
+    "default_policy",
+    "evaluate",
+    "rules_table",
+    "starting_level",
+]
+
+
+def rules_table(policy: Policy | None = None) -> str:
+    """The policy's rules as the Markdown table docs/trust-levels.md prints (a test compares)."""
+    chosen = policy or default_policy()
+    lines = ["| rule | caps the level at | applies when |", "|---|---|---|"]
+    for setting in chosen.rules:
+        level = f"`{setting.level.slug}`" + ("" if setting.enabled else " (off by default)")
+        lines.append(f"| `{setting.name}` | {level} | {KINDS[setting.name].applies_when} |")
+    return "\n".join(lines) + "\n"

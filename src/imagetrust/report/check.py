@@ -25,6 +25,7 @@ _TITLES = {
     "base_image": "Base image",
     "vulnerabilities": "Vulnerabilities",
     "attestations": "Attestations",
+    "lifecycle": "Lifecycle",
 }
 _OUTCOME_STYLE = {
     Outcome.PASS: "green",
