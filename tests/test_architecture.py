@@ -49,3 +49,13 @@ def test_cross_cutting_modules_import_no_stage_above_the_oci_vocabulary() -> Non
             parts = module.split(".")
             if parts[0] == "imagetrust" and len(parts) > 1:
                 assert parts[1] in ("errors", "oci"), f"{name} imports {module}"
+
+
+def test_the_http_layer_sits_below_every_stage() -> None:
+    """Registry, feeds, catalog, Hub and NVD clients build on ``imagetrust.http``; it builds on
+    nothing above the error root, so any stage may use it."""
+    for path in sorted((PACKAGE / "http").rglob("*.py")):
+        for module in imported_modules(path):
+            parts = module.split(".")
+            if parts[0] == "imagetrust" and len(parts) > 1:
+                assert parts[1] in ("errors", "http"), f"{path.name} imports {module}"
