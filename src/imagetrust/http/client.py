@@ -111,9 +111,12 @@ class HttpClient:
                     before_hop=self.breaker.check,
                 )
             except httpx.TransportError as error:
+                failed = _failed_url(error, request)
+                if self.breaker.is_open(failed):
+                    raise  # open before this try (or meanwhile, by another thread): no waiting
                 last = attempt >= self.retry.attempts
                 if opens_breaker(error) and (last or isinstance(error, httpx.TimeoutException)):
-                    self.breaker.trip(_failed_url(error, request), error)
+                    self.breaker.trip(failed, error)
                     raise
                 if last:
                     raise
