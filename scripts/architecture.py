@@ -31,6 +31,8 @@ SHARED = [
     ("jsonutil.py", "JSON parsing that never escapes as a traceback, whatever the input"),
     ("atomic.py", "atomic file writes for caches, catalogs and reports"),
     ("tarwalk.py", "the bounded tar header walker layers and archives are read with"),
+    ("http", "the one HTTP layer: clients, plain-HTTP guard, capped reads, conditional GET, "
+     "redirects, retries and the per-run circuit breaker"),
     ("config.py", "settings: flags, then environment, then the config file"),
 ]
 ABOVE = [

@@ -64,7 +64,11 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
         "DOCKER_HOST",
     ):
         monkeypatch.delenv(name, raising=False)
-    yield
+    # One run per test: an endpoint that went dead in one test stays usable in the next.
+    from imagetrust.http.breaker import run_scope
+
+    with run_scope():
+        yield
 
 
 @pytest.fixture(scope="session")

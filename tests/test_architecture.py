@@ -79,3 +79,13 @@ def test_the_cli_runs_use_cases_only_through_the_application_layer() -> None:
                 used = {alias.name for alias in node.names} & entry_points[node.module]
                 violations += [f"{path.relative_to(PACKAGE)}: {node.module}.{n}" for n in used]
     assert violations == []
+
+
+def test_the_http_layer_sits_below_every_stage() -> None:
+    """Registry, feeds, catalog, Hub and NVD clients build on ``imagetrust.http``; it builds on
+    nothing above the error root, so any stage may use it."""
+    for path in sorted((PACKAGE / "http").rglob("*.py")):
+        for module in imported_modules(path):
+            parts = module.split(".")
+            if parts[0] == "imagetrust" and len(parts) > 1:
+                assert parts[1] in ("errors", "http"), f"{path.name} imports {module}"

@@ -20,6 +20,7 @@ image's pull diff is not computed and the ``behind`` rule applies instead of
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import fnmatch
 import hashlib
 import json
@@ -365,8 +366,11 @@ class _Run:
         found: dict[Key, FreshnessResult] = {}
         self._tick("registry", 0, len(tagged))
         with self.clock.timing("registry"), ThreadPoolExecutor(max(1, parallel)) as pool:
+            # each lookup runs in a copy of this context, so worker threads share the run's
+            # circuit breaker (a ContextVar) instead of the process-wide one
+            futures = [pool.submit(contextvars.copy_context().run, one, item) for item in tagged]
             for done, (item, result) in enumerate(
-                zip(tagged, pool.map(one, tagged), strict=True), 1
+                zip(tagged, (f.result() for f in futures), strict=True), 1
             ):
                 found[item] = result
                 self._tick("registry", done, len(tagged))
@@ -578,13 +582,14 @@ def audit(
     def scan_key() -> str | None:
         return database_key(db_path, offline=runtime.settings.offline)
 
-    return audit_local_images(
-        runtime.settings,
-        filter=filter,
-        what_pulling_fixes=what_pulling_fixes,
-        scan=scan_fn,
-        scan_key=scan_key if scan else None,
-        parallel=parallel,
-        progress=progress,
-        hub_client=HubClient.from_settings(runtime.settings),
-    )
+    with runtime.scope():
+        return audit_local_images(
+            runtime.settings,
+            filter=filter,
+            what_pulling_fixes=what_pulling_fixes,
+            scan=scan_fn,
+            scan_key=scan_key if scan else None,
+            parallel=parallel,
+            progress=progress,
+            hub_client=HubClient.from_settings(runtime.settings),
+        )

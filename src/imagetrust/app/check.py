@@ -44,10 +44,12 @@ def check(
 ) -> CheckDocument:
     """The verdict on ``target`` with every signal's evidence (``scan`` False: no CVE scan)."""
     runtime = runtime_for(settings, runtime)
+    with runtime.scope():
+        library = runtime.library()
     return check_document(
         target,
         runtime=runtime,
-        official=runtime.library(),
+        official=library,
         hub_client=HubClient.from_settings(runtime.settings),
         scan=database_scan(runtime) if scan else None,
         tag=tag,
@@ -93,7 +95,9 @@ def check_document(
     """
     settings = runtime.settings
     library = library_of(official)
-    with open_image(target, settings=settings, platform=platform) as opened, ExitStack() as stack:
+    with runtime.scope(), open_image(
+        target, settings=settings, platform=platform
+    ) as opened, ExitStack() as stack:
         image, source = opened.image, opened.source
         ref, ref_origin = tag_reference(opened.target, image, tag)
         if isinstance(source, RegistrySource):

@@ -33,7 +33,13 @@ def cves(
 ) -> CvesDocument:
     """Scan ``target`` and keep the findings ``rule`` and ``base`` select."""
     runtime = runtime_for(settings, runtime)
-    rule = rule or FindingFilter()
+    with runtime.scope():
+        return _cves(target, runtime, rule or FindingFilter(), base)
+
+
+def _cves(
+    target: str | Target, runtime: Runtime, rule: FindingFilter, base: BaseSplit
+) -> CvesDocument:
     parsed = parse_target(target) if isinstance(target, str) else target
     if base == "all":
         inventory = read_inventory(parsed, runtime.settings)

@@ -18,9 +18,9 @@ def inspect(
     source_mode: str | None = None,
 ) -> InspectDocument:
     """The image model of ``target``, which copy was read and the registry's pull limits."""
-    settings = runtime_for(settings).settings
-    with open_image(
-        target, settings=settings, platform=platform, source_mode=source_mode
+    runtime = runtime_for(settings)
+    with runtime.scope(), open_image(
+        target, settings=runtime.settings, platform=platform, source_mode=source_mode
     ) as opened:
         return InspectDocument(
             opened.image, opened.copy, opened.origin, opened.local,

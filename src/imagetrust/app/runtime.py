@@ -8,11 +8,13 @@ Each message is said once, however many images repeat it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from imagetrust.config import Settings, load_settings
+from imagetrust.http.breaker import Breaker, run_scope
 
 if TYPE_CHECKING:
     from imagetrust.assess.official import OfficialLibrary
@@ -61,6 +63,8 @@ class Runtime:
     messages: Messages = field(default_factory=Messages)
     progress: ProgressCallback | None = None
     """Feed download progress (the CLI's bars); None is silent."""
+    breaker: Breaker = field(default_factory=Breaker, repr=False)
+    """This run's circuit breaker: an endpoint that refused or timed out is not asked again."""
     _library: OfficialLibrary | None = field(default=None, repr=False)
     _library_loaded: bool = field(default=False, repr=False)
 
@@ -69,6 +73,10 @@ class Runtime:
         from imagetrust.match.db import resolve_db_path
 
         return resolve_db_path(self.db, self.settings.cache_dir)
+
+    def scope(self) -> AbstractContextManager[Breaker]:
+        """Run a use case inside this run's breaker (``with runtime.scope(): ...``)."""
+        return run_scope(self.breaker)
 
     def library(self, *, fetch: bool = True) -> OfficialLibrary | None:
         """The official-images library, loaded once per run (fetched on first use unless

@@ -14,8 +14,10 @@ def sbom(
     target: str | Target, *, settings: Settings | None = None, platform: Platform | None = None
 ) -> SbomDocument:
     """OS and language packages of ``target``, each with the layer that introduced it."""
-    settings = runtime_for(settings).settings
-    with opened_inventory(target, settings, platform=platform) as (opened, inventory):
+    runtime = runtime_for(settings)
+    with runtime.scope(), opened_inventory(
+        target, runtime.settings, platform=platform
+    ) as (opened, inventory):
         return SbomDocument(
             opened.image.reference, opened.image.digest, inventory.catalog, inventory.copy,
             inventory.note,

@@ -7,7 +7,8 @@ catalog search endpoint (``GET /api/search/v3/catalog/search?query=NS/NAME``), w
 on disk for a TTL; offline or on any error the badge is ``unknown`` — never a guess.
 
 The base URL (``IMAGETRUST_HUB_URL``) may be plain HTTP only to loopback or insecure-registries
-hosts, and every request, redirect hops included, is held to that rule.
+hosts, and every request, redirect hops included, is held to that rule (:mod:`imagetrust.http`);
+once Hub refused or timed out, later lookups in the same run answer ``unknown`` at once.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ from imagetrust import jsonutil
 from imagetrust.atomic import write_atomic
 from imagetrust.config import Settings
 from imagetrust.errors import FeedError, ImagetrustError
-from imagetrust.source.registry.endpoints import check_plain_http, plain_http_guard, refuse_userinfo
+from imagetrust.http.body import read_capped
+from imagetrust.http.breaker import current_breaker
+from imagetrust.http.client import HttpClient
+from imagetrust.http.guard import check_plain_http, refuse_userinfo
 
 HUB_BASE_URL = "https://hub.docker.com"
 SEARCH_PATH = "/api/search/v3/catalog/search"
@@ -85,6 +89,7 @@ class HubClient:
         self._timeout = timeout
         self._verify = verify
         self._transport = transport
+        self._breaker = current_breaker()  # the run's, also for lookups from worker threads
 
     @classmethod
     def from_settings(
@@ -144,27 +149,29 @@ class HubClient:
     def _query(self, repository: str, now: datetime) -> HubBadge:
         params = {"query": repository, "from": "0", "size": "25"}
         with (
-            httpx.Client(
+            HttpClient(
                 timeout=self._timeout,
+                insecure=self._insecure,
                 verify=self._verify,
                 transport=self._transport,
-                event_hooks={"request": [plain_http_guard(self._insecure)]},
+                user_agent="imagetrust",
+                breaker=self._breaker,
             ) as client,
             client.stream(
                 "GET",
                 self.base_url + SEARCH_PATH,
                 params=params,
-                headers={"Accept": "application/json", "User-Agent": "imagetrust"},
+                headers={"Accept": "application/json"},
             ) as response,
         ):
             if response.status_code != 200:
                 raise _HubAnswerError(f"Docker Hub answered HTTP {response.status_code}")
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > MAX_RESPONSE:
-                    raise _HubAnswerError("Docker Hub response too large")
-        data = jsonutil.loads(bytes(body), what="Docker Hub's search answer", error=FeedError)
+            body = read_capped(
+                response,
+                MAX_RESPONSE,
+                too_large=lambda: _HubAnswerError("Docker Hub response too large"),
+            )
+        data = jsonutil.loads(body, what="Docker Hub's search answer", error=FeedError)
         results = data.get("results") if isinstance(data, dict) else None
         if not isinstance(results, list):
             raise _HubAnswerError("Docker Hub search answer has no results list")

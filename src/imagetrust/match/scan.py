@@ -75,8 +75,8 @@ def feed_base_urls(
             )
         urls[name.strip()] = url.strip().rstrip("/")
     if urls:
+        from imagetrust.http.guard import check_plain_http
         from imagetrust.match.feeds.download import configured_insecure  # httpx: when needed
-        from imagetrust.source.registry.endpoints import check_plain_http
 
         allowed = configured_insecure(env) if insecure is None else insecure
         for url in urls.values():

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from imagetrust.errors import UsageError
+from imagetrust.http.retry import RetryPolicy, parse_retry_after
 from imagetrust.source.registry.auth import parse_challenge
 from imagetrust.source.registry.credentials import Credentials, CredentialStore
-from imagetrust.source.registry.retry import RetryPolicy, parse_retry_after
 
 
 def test_docker_hub_challenge() -> None:

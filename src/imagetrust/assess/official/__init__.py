@@ -1,5 +1,12 @@
 """Docker Official Images: the official-images ``library/`` files, parsed and kept in the cache."""
 
+from imagetrust.assess.official.download import DEFAULT_ARCHIVE_URL, update_library
+from imagetrust.assess.official.generations import (
+    LibraryMissingError,
+    UpdateResult,
+    load_library,
+)
+from imagetrust.assess.official.importer import import_library
 from imagetrust.assess.official.library import (
     LibraryEntry,
     LibraryFile,
@@ -7,17 +14,11 @@ from imagetrust.assess.official.library import (
     bashbrew_arch,
     parse_library,
 )
-from imagetrust.assess.official.store import (
-    DEFAULT_ARCHIVE_URL,
+from imagetrust.assess.official.model import (
     LibraryMeta,
-    LibraryMissingError,
     OfficialLibrary,
     TagStatus,
-    UpdateResult,
-    import_library,
-    load_library,
     official_name,
-    update_library,
 )
 
 __all__ = [

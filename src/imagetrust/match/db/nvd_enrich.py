@@ -17,18 +17,15 @@ from pathlib import Path
 import httpx
 
 from imagetrust.errors import RateLimitError, UsageError
+from imagetrust.http.client import HttpClient, split_credentials
+from imagetrust.http.guard import check_plain_http, redact_url
+from imagetrust.http.redirects import MAX_REDIRECTS
 from imagetrust.match.db.store import VulnDB
 from imagetrust.match.db.writer import build, utc_now
 from imagetrust.match.feeds import nvd
 from imagetrust.match.feeds.common import feed_error, load_json
-from imagetrust.match.feeds.download import (
-    configured_insecure,
-    make_client,
-    read_body,
-    split_credentials,
-)
+from imagetrust.match.feeds.download import configured_insecure, make_client, read_body
 from imagetrust.match.feeds.model import FeedData
-from imagetrust.source.registry.endpoints import check_plain_http, redact_url
 
 WINDOW_SECONDS = 30.0
 LIMIT_WITHOUT_KEY = 5
@@ -78,7 +75,7 @@ def enrich_nvd(
     *,
     api_key: str | None = None,
     base_url: str = nvd.DEFAULT_BASE_URL,
-    client: httpx.Client | None = None,
+    client: HttpClient | None = None,
     limiter: RateLimiter | None = None,
     timeout: float = 30.0,
     insecure: frozenset[str] | None = None,
@@ -86,7 +83,8 @@ def enrich_nvd(
     """Fetch NVD records for the CVEs in ``cve_ids`` not already cached in the database.
 
     ``base_url`` must be https, or http to loopback or an ``insecure`` host (None: the configured
-    ``insecure-registries``), on every redirect hop too: the API key travels in a header.
+    ``insecure-registries``), on every redirect hop too; the API key (a header) and credentials
+    in ``base_url`` go to that origin only, never to where a redirect points.
     """
     wanted = sorted({c for c in cve_ids if c.startswith("CVE-")})
     already: set[str] = set()
@@ -128,51 +126,28 @@ def enrich_nvd(
     )
 
 
-MAX_REDIRECTS = 5
-
-
 def _get(
-    http: httpx.Client,
+    http: HttpClient,
     url: str,
     cve_id: str,
     headers: dict[str, str],
     auth: httpx.BasicAuth | None,
     shown: str,
 ) -> bytes | None:
-    """One CVE's API answer, read up to :data:`MAX_CVE_RESPONSE`; None when NVD has no record.
-
-    Redirects are followed here, not by httpx: httpx forwards custom headers to whatever origin a
-    redirect names, and the ``apiKey`` header (like basic auth) belongs to the configured one."""
+    """One CVE's API answer, read up to :data:`MAX_CVE_RESPONSE`; None when NVD has no record."""
     try:
-        request = http.build_request("GET", url, params={"cveId": cve_id})
-        origin = request.url
-        for _ in range(MAX_REDIRECTS + 1):
-            home = _same_origin(request.url, origin)
-            for name, value in headers.items():  # the key goes to its own origin only
-                if home:
-                    request.headers[name] = value
-                else:
-                    request.headers.pop(name, None)
-            if not home:
-                request.headers.pop("Authorization", None)
-            response = http.send(request, auth=auth if home else None, stream=True,
-                                 follow_redirects=False)
-            try:
-                if response.next_request is not None:
-                    request = response.next_request
-                    continue
-                return _answer(response, cve_id, shown)
-            finally:
-                response.close()
-        raise feed_error(nvd.FEED, f"{shown}: more than {MAX_REDIRECTS} redirects for {cve_id}")
+        with http.stream(
+            "GET", url, params={"cveId": cve_id}, secrets=headers, auth=auth
+        ) as response:
+            return _answer(response, cve_id, shown)
+    except httpx.TooManyRedirects:
+        raise feed_error(
+            nvd.FEED, f"{shown}: more than {MAX_REDIRECTS} redirects for {cve_id}"
+        ) from None
     except UsageError as error:  # the guard refused a redirect hop
         raise feed_error(nvd.FEED, f"{shown} redirected: {error.message}") from None
     except httpx.HTTPError as error:
         raise feed_error(nvd.FEED, f"request for {cve_id} failed ({error})") from error
-
-
-def _same_origin(url: httpx.URL, origin: httpx.URL) -> bool:
-    return (url.scheme, url.host, url.port) == (origin.scheme, origin.host, origin.port)
 
 
 def _answer(response: httpx.Response, cve_id: str, shown: str) -> bytes | None:

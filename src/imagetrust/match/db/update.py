@@ -17,13 +17,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
+from imagetrust.http.client import HttpClient
+from imagetrust.http.guard import check_plain_http, redact_url
 from imagetrust.match.feeds import FEEDS, resolve_units
 from imagetrust.match.feeds.common import feed_error
 from imagetrust.match.feeds.download import Fetched, configured_insecure, fetch, make_client
 from imagetrust.match.feeds.model import FeedData, FeedUnit
-from imagetrust.source.registry.endpoints import check_plain_http, redact_url
 
 from .writer import build, incompatibility, require_compatible, touch_in_place, utc_now
 
@@ -87,7 +86,7 @@ def update_feeds(
     feeds: Sequence[str],
     *,
     base_urls: Mapping[str, str] | None = None,
-    client: httpx.Client | None = None,
+    client: HttpClient | None = None,
     timeout: float = 60.0,
     progress: ProgressCallback | None = None,
     now: str | None = None,
@@ -99,8 +98,8 @@ def update_feeds(
 
     ``insecure``: hosts reachable over plain HTTP besides loopback (None: the configured
     ``insecure-registries``).  ``max_bytes``: per-feed caps on a decoded body (feed name → bytes),
-    over :func:`imagetrust.match.feeds.download.max_bytes_for`.  A given ``client`` should come
-    from :func:`imagetrust.match.feeds.download.make_client` so that redirects are guarded.
+    over :func:`imagetrust.match.feeds.download.max_bytes_for`.  ``client``: an HTTP-layer client
+    to use instead of :func:`imagetrust.match.feeds.download.make_client`'s (tests, transports).
     """
     units = resolve_units(feeds, dict(base_urls or {}))
     rebuild = is_full_update(units)

@@ -6,27 +6,30 @@ counted in *decoded* bytes: httpx undoes ``Content-Encoding: gzip``, so a small 
 could otherwise inflate without bound.  A truncated body or stream becomes a FeedError naming the
 feed.
 
-Plain HTTP goes only to loopback hosts or hosts the user marked insecure (the
-``insecure-registries`` setting), checked on the first URL and, through a request hook, on every
-redirect hop.  Credentials in a feed URL (``https://user:token@mirror/...``) are sent as HTTP
-basic auth, never kept in the URL httpx logs, and never appear in messages or the database.
+The HTTP mechanics live in :mod:`imagetrust.http`: plain HTTP goes only to loopback hosts or hosts
+the user marked insecure (the ``insecure-registries`` setting), on every redirect hop; credentials
+in a feed URL (``https://user:token@mirror/...``) are sent as HTTP basic auth to that origin only,
+never kept in the URL httpx logs, and never appear in messages or the database; a feed server
+that refused or timed out is not asked again in the same run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
 
 from imagetrust.errors import UsageError
+from imagetrust.http.body import ByteProgress, read_capped
+from imagetrust.http.client import HttpClient, split_credentials
+from imagetrust.http.conditional import Validators, not_modified
+from imagetrust.http.guard import check_plain_http, redact_url
 from imagetrust.match.feeds.common import feed_error, size_text
 from imagetrust.match.feeds.model import FeedUnit
-from imagetrust.source.registry.endpoints import check_plain_http, plain_http_guard, redact_url
 
-ByteProgress = Callable[[int, int | None], None]
 USER_AGENT = "imagetrust (vulnerability feed updater)"
 
 DEFAULT_MAX_BYTES = 512 << 20
@@ -82,28 +85,21 @@ class Fetched:
         return self.body is not None
 
 
-def make_client(timeout: float = 60.0, insecure: frozenset[str] = frozenset()) -> httpx.Client:
-    """TLS verification stays on; redirects are followed (feeds move between CDNs), each hop
-    through the plain-HTTP guard."""
-    return httpx.Client(
-        timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
-        follow_redirects=True,
-        headers={"User-Agent": USER_AGENT},
-        event_hooks={"request": [plain_http_guard(insecure)]},
+def make_client(
+    timeout: float = 60.0,
+    insecure: frozenset[str] = frozenset(),
+    *,
+    transport: httpx.BaseTransport | None = None,
+) -> HttpClient:
+    """A feed client of the HTTP layer: TLS verification on, redirects followed (feeds move
+    between CDNs) with each hop through the plain-HTTP guard, one try per request."""
+    return HttpClient(
+        timeout=timeout, insecure=insecure, user_agent=USER_AGENT, transport=transport
     )
 
 
-def split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:
-    """``https://u:p@host/x`` → (``https://host/x``, basic auth for u/p)."""
-    parsed = httpx.URL(url)
-    if not parsed.userinfo:
-        return url, None
-    clean = str(parsed.copy_with(username=None, password=None))
-    return clean, httpx.BasicAuth(parsed.username, parsed.password)
-
-
 def fetch(
-    client: httpx.Client,
+    client: HttpClient,
     unit: FeedUnit,
     *,
     etag: str | None = None,
@@ -112,32 +108,23 @@ def fetch(
     insecure: frozenset[str] = frozenset(),
     max_bytes: int | None = None,
 ) -> Fetched:
-    """GET ``unit.url`` conditionally.  ``client`` should come from :func:`make_client` so that
-    redirect hops are guarded too; the first URL is checked here whatever the client."""
+    """GET ``unit.url`` conditionally (``etag``/``last_modified`` of the stored copy).  The
+    first URL is checked against ``insecure`` here; redirect hops by ``client``'s own rule."""
     check_plain_http(unit.url, insecure)
     cap = max_bytes_for(unit.feed) if max_bytes is None else max_bytes
     shown = redact_url(unit.url)
     url, auth = split_credentials(unit.url)
-    headers: dict[str, str] = {}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
+    headers = Validators(etag, last_modified).headers()
     try:
         with client.stream("GET", url, headers=headers, auth=auth) as response:
-            if response.status_code == 304:
+            if not_modified(response):
                 return Fetched(unit, None, etag, last_modified, None)
             if response.status_code != 200:
                 raise feed_error(unit.source, f"{shown} answered HTTP {response.status_code}")
-            total_text = response.headers.get("Content-Length")
-            total = int(total_text) if total_text and total_text.isdigit() else None
-            body = _read_capped(response, cap, unit.source, shown, progress, total)
+            body = read_body(response, cap, unit.source, unit.url, progress)
+            got = Validators.of(response)
             return Fetched(
-                unit,
-                body,
-                response.headers.get("ETag"),
-                response.headers.get("Last-Modified"),
-                hashlib.sha256(body).hexdigest(),
+                unit, body, got.etag, got.last_modified, hashlib.sha256(body).hexdigest()
             )
     except UsageError as error:  # the guard refused a redirect hop
         raise feed_error(unit.source, f"{shown} redirected: {error.message}") from None
@@ -147,31 +134,24 @@ def fetch(
         raise feed_error(unit.source, f"download from {shown} failed ({error})") from error
 
 
-def _read_capped(
+def read_body(
     response: httpx.Response,
     cap: int,
     source: str,
-    shown: str,
-    progress: ByteProgress | None,
-    total: int | None,
+    url: str,
+    progress: ByteProgress | None = None,
 ) -> bytes:
-    """The decoded body, refused as soon as it grows past ``cap`` (the rest is never read)."""
-    if total is not None and "Content-Encoding" not in response.headers and total > cap:
-        raise feed_error(source, f"{shown} is {size_text(total)}, over the {size_text(cap)} cap "
-                         f"(raise {MAX_BYTES_ENV} if that is expected)")
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > cap:
-            raise feed_error(source, f"{shown} sent more than {size_text(cap)} "
-                             f"(raise {MAX_BYTES_ENV} if that is expected)")
-        chunks.append(chunk)
-        if progress is not None:  # wire bytes, comparable with Content-Length
-            progress(response.num_bytes_downloaded, total)
-    return b"".join(chunks)
+    """A streamed response's decoded body, refused as a FeedError naming ``source`` as soon as it
+    grows past ``cap`` (the rest is never read)."""
+    shown = redact_url(url)
+    hint = f"(raise {MAX_BYTES_ENV} if that is expected)"
 
+    def too_large() -> Exception:
+        total = response.headers.get("Content-Length", "")
+        if total.isdigit() and "Content-Encoding" not in response.headers and int(total) > cap:
+            return feed_error(
+                source, f"{shown} is {size_text(int(total))}, over the {size_text(cap)} cap {hint}"
+            )
+        return feed_error(source, f"{shown} sent more than {size_text(cap)} {hint}")
 
-def read_body(response: httpx.Response, cap: int, source: str, url: str) -> bytes:
-    """A streamed response's decoded body up to ``cap`` bytes, for callers besides :func:`fetch`."""
-    return _read_capped(response, cap, source, redact_url(url), None, None)
+    return read_capped(response, cap, too_large=too_large, progress=progress)

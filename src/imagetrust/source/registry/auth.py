@@ -20,6 +20,7 @@ import httpx
 
 from imagetrust import jsonutil
 from imagetrust.errors import AuthenticationError, NetworkError
+from imagetrust.http.body import read_capped
 from imagetrust.source.registry.credentials import Credentials, CredentialStore
 
 _PARAM_RE = re.compile(r'([A-Za-z_][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))')
@@ -29,7 +30,8 @@ MAX_TOKEN_RESPONSE = 1024 * 1024
 """A token answer is a few KiB of JSON; anything beyond this is hostile or broken."""
 
 Send = Callable[..., httpx.Response]
-"""``send(method, url, *, headers=…, params=…, data=…)`` with the client's retries and TLS rules."""
+"""``send(method, url, *, headers=…, params=…, data=…)`` → a streamed response, with the client's
+retries, TLS and plain-HTTP rules (see :class:`imagetrust.http.client.HttpClient`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,11 +138,10 @@ class Authenticator:
                     "client_id": "imagetrust",
                     **params,
                 },
-                stream=True,
             )
         else:
             headers = {"Authorization": basic_header(credentials)} if credentials else {}
-            response = self._send("GET", realm, headers=headers, params=params, stream=True)
+            response = self._send("GET", realm, headers=headers, params=params)
         try:
             if response.status_code in (401, 403):
                 raise auth_failed(host, scope, credentials)
@@ -170,21 +171,20 @@ def _token_key(challenge: Challenge, scope: str) -> tuple[str, str, str]:
 
 def _read_token_body(response: httpx.Response, host: str) -> bytes:
     """The token answer, refusing to buffer more than :data:`MAX_TOKEN_RESPONSE` bytes."""
-    body = bytearray()
     try:
-        for chunk in response.iter_bytes():
-            body += chunk
-            if len(body) > MAX_TOKEN_RESPONSE:
-                raise AuthenticationError(
-                    f"token server for {host} sent more than {MAX_TOKEN_RESPONSE} bytes",
-                    hint="the registry's auth configuration is broken or hostile",
-                )
+        return read_capped(
+            response,
+            MAX_TOKEN_RESPONSE,
+            too_large=lambda: AuthenticationError(
+                f"token server for {host} sent more than {MAX_TOKEN_RESPONSE} bytes",
+                hint="the registry's auth configuration is broken or hostile",
+            ),
+        )
     except httpx.RequestError as error:
         raise NetworkError(
             f"connection to the token server for {host} broke ({type(error).__name__})",
             hint="check the network and retry",
         ) from None
-    return bytes(body)
 
 
 def _parse_token(data: bytes, host: str) -> tuple[str, float]:

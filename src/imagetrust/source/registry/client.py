@@ -11,15 +11,15 @@ import re
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from imagetrust import __version__, jsonutil
+from imagetrust import jsonutil
 from imagetrust.config import Settings
 from imagetrust.errors import (
     ImagetrustError,
@@ -31,21 +31,17 @@ from imagetrust.errors import (
     RegistryError,
     SourceError,
 )
+from imagetrust.http.body import CHUNK, read_capped
+from imagetrust.http.client import EventHooks, HttpClient
+from imagetrust.http.guard import is_loopback, url_host
+from imagetrust.http.retry import RETRY_STATUSES, RetryPolicy
 from imagetrust.oci import mediatypes as mt
 from imagetrust.oci.content import Descriptor, RawManifest
 from imagetrust.reference.parse import ImageReference
 from imagetrust.source.cache import BlobCache, digest_of, split_digest, verify_digest
 from imagetrust.source.registry.auth import Authenticator, auth_failed
 from imagetrust.source.registry.credentials import CredentialStore
-from imagetrust.source.registry.endpoints import (
-    Endpoint,
-    is_loopback,
-    mirror_endpoint,
-    plain_http_guard,
-    registry_endpoint,
-    url_host,
-)
-from imagetrust.source.registry.retry import RETRY_STATUSES, RetryPolicy
+from imagetrust.source.registry.endpoints import Endpoint, mirror_endpoint, registry_endpoint
 
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 """Registries refuse bigger manifests; a bigger answer is hostile or broken."""
@@ -54,11 +50,8 @@ MAX_BLOB_BYTES = 64 * 1024 * 1024
 accepts. Checked against the descriptor before downloading and against the bytes while they
 stream; layers are never read into memory, only streamed to the cache."""
 _MAX_TAG_PAGES = 1000
-_CHUNK = 1 << 20
 _DIGEST_REF = re.compile(r"^sha(256|512):")
 _T = TypeVar("_T")
-
-EventHooks = Mapping[str, Sequence[Callable[..., Any]]]
 
 
 class RegistryClient:
@@ -84,12 +77,14 @@ class RegistryClient:
             for registry, urls in settings.registry_mirrors.items()
         }
         hooks = {k: list(v) for k, v in (event_hooks or {}).items()}
-        # Every request, redirect hops and token realms included, passes the plain-HTTP check.
-        hooks["request"] = [plain_http_guard(self._insecure), *hooks.get("request", [])]
-        self._http = httpx.Client(
-            timeout=httpx.Timeout(settings.timeout),
-            follow_redirects=True,
-            headers={"User-Agent": f"imagetrust/{__version__}"},
+        hooks["response"] = [self._note_ratelimit, *hooks.get("response", [])]
+        # Every request, redirect hops and token realms included, passes the plain-HTTP check;
+        # an endpoint that refused or timed out is not asked again in this run.
+        self._http = HttpClient(
+            timeout=settings.timeout,
+            insecure=self._insecure,
+            retry=self._retry,
+            sleep=sleep,
             event_hooks=hooks,
         )
         self._auth = Authenticator(CredentialStore(settings.docker_config), self._send)
@@ -200,7 +195,7 @@ class RegistryClient:
                     with self._open(endpoint, "GET", url, ref, {}) as resp:
                         self._expect_ok(resp, endpoint, what)
                         with self.cache.writer(descriptor.digest, size) as blob:
-                            for chunk in resp.iter_bytes(_CHUNK):
+                            for chunk in resp.iter_bytes(CHUNK):
                                 if max_size is not None and blob.written + len(chunk) > max_size:
                                     raise ManifestError(
                                         f"{what} is larger than the {max_size} bytes allowed "
@@ -281,7 +276,7 @@ class RegistryClient:
         authorization = self._auth.header(endpoint.base_url, endpoint.host, scope)
         if authorization:
             request_headers["Authorization"] = authorization
-        response = self._send(method, url, headers=request_headers, stream=True)
+        response = self._send(method, url, headers=request_headers)
         try:
             if response.status_code == 401:
                 response.close()
@@ -292,7 +287,7 @@ class RegistryClient:
                         endpoint.host, scope, self._auth.credentials_for(endpoint.host)
                     )
                 request_headers["Authorization"] = authorization
-                response = self._send(method, url, headers=request_headers, stream=True)
+                response = self._send(method, url, headers=request_headers)
             if response.status_code in (401, 403):
                 raise auth_failed(endpoint.host, scope, self._auth.credentials_for(endpoint.host))
             try:
@@ -310,38 +305,30 @@ class RegistryClient:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
-        stream: bool = False,
     ) -> httpx.Response:
-        """One request with retries on connection errors, 429 and 5xx (honouring Retry-After).
-
-        The plain-HTTP rule is enforced by the client's request hook, on every redirect hop.
+        """One streamed request with retries on connection errors, 429 and 5xx (honouring
+        Retry-After), through the HTTP layer: the plain-HTTP rule holds on every redirect hop,
+        ``Authorization`` goes to ``url``'s origin only, and a dead endpoint fails fast.
         """
         host = url_host(url)
-        request = self._http.build_request(method, url, headers=headers, params=params, data=data)
-        attempt = 1
-        while True:
-            try:
-                response = self._http.send(request, stream=stream)
-            except httpx.TooManyRedirects:
-                raise RegistryError(
-                    f"{host} redirected too many times for {urlsplit(url).path}",
-                    hint="the registry or a proxy in between is misconfigured",
-                ) from None
-            except httpx.RequestError as error:
-                if attempt >= self._retry.attempts:
-                    raise _network_error(host, error) from None
-                self._sleep(self._retry.delay(attempt, None))
-                attempt += 1
-                continue
-            self._note_ratelimit(response)
-            if response.status_code not in RETRY_STATUSES:
-                return response
+        public = dict(headers or {})
+        secret = {k: public.pop(k) for k in list(public) if k.lower() == "authorization"}
+        try:
+            response = self._http.send(
+                method, url, headers=public, secrets=secret, params=params, data=data
+            )
+        except httpx.TooManyRedirects:
+            raise RegistryError(
+                f"{host} redirected too many times for {urlsplit(url).path}",
+                hint="the registry or a proxy in between is misconfigured",
+            ) from None
+        except httpx.TransportError as error:
+            raise _network_error(host, error) from None
+        if response.status_code in RETRY_STATUSES:
             response.close()
             retry_after = response.headers.get("Retry-After")
-            if attempt >= self._retry.attempts:
-                raise _status_error(response, host, attempt, retry_after)
-            self._sleep(self._retry.delay(attempt, retry_after))
-            attempt += 1
+            raise _status_error(response, host, self._retry.attempts, retry_after)
+        return response
 
     def _note_ratelimit(self, response: httpx.Response) -> None:
         value = response.headers.get("ratelimit-remaining")
@@ -378,14 +365,11 @@ def _label(ref: ImageReference, target: str) -> str:
 
 
 def _read_limited(response: httpx.Response, limit: int, label: str) -> bytes:
-    chunks: list[bytes] = []
-    total = 0
-    for chunk in response.iter_bytes(_CHUNK):
-        total += len(chunk)
-        if total > limit:
-            raise ManifestError(f"{label}: response is larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return read_capped(
+        response,
+        limit,
+        too_large=lambda: ManifestError(f"{label}: response is larger than {limit} bytes"),
+    )
 
 
 def _error_code(response: httpx.Response) -> str | None:
