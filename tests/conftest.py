@@ -61,6 +61,7 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
         "IMAGETRUST_PLATFORM",
         "IMAGETRUST_OFFLINE",
         "IMAGETRUST_SOURCE",
+        "IMAGETRUST_POLICY",
         "DOCKER_HOST",
     ):
         monkeypatch.delenv(name, raising=False)

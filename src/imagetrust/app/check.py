@@ -124,7 +124,8 @@ def check_document(
             local=opened.local,
             now=now,
         )
-        return CheckDocument(decide_assessment(assessment), opened.copy, opened.note)
+        decided = decide_assessment(assessment, runtime.policy())
+        return CheckDocument(decided, opened.copy, opened.note)
 
 
 def _scan(source: ImageSource, image: Image, settings: Settings, scan: ScanFn) -> ScanOutcome:

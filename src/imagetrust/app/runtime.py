@@ -19,6 +19,7 @@ from imagetrust.http.breaker import Breaker, run_scope
 if TYPE_CHECKING:
     from imagetrust.assess.official import OfficialLibrary
     from imagetrust.match.db.update import ProgressCallback
+    from imagetrust.policy.policyfile import Policy
 
 Sink = Callable[[str, str], None]
 """``sink(kind, text)``: kind is ``note`` or ``warning``."""
@@ -63,10 +64,14 @@ class Runtime:
     messages: Messages = field(default_factory=Messages)
     progress: ProgressCallback | None = None
     """Feed download progress (the CLI's bars); None is silent."""
+    policy_path: Path | None = None
+    """``--policy FILE``; None: ``IMAGETRUST_POLICY``, else ``./imagetrust.toml``, else the
+    shipped default."""
     breaker: Breaker = field(default_factory=Breaker, repr=False)
     """This run's circuit breaker: an endpoint that refused or timed out is not asked again."""
     _library: OfficialLibrary | None = field(default=None, repr=False)
     _library_loaded: bool = field(default=False, repr=False)
+    _policy: Policy | None = field(default=None, repr=False)
 
     @property
     def db_path(self) -> Path:
@@ -77,6 +82,14 @@ class Runtime:
     def scope(self) -> AbstractContextManager[Breaker]:
         """Run a use case inside this run's breaker (``with runtime.scope(): ...``)."""
         return run_scope(self.breaker)
+
+    def policy(self) -> Policy:
+        """The effective policy (the default merged with the policy file found), loaded once."""
+        if self._policy is None:
+            from imagetrust.policy.policyfile import find_policy_file, load_policy
+
+            self._policy = load_policy(find_policy_file(self.policy_path))
+        return self._policy
 
     def library(self, *, fetch: bool = True) -> OfficialLibrary | None:
         """The official-images library, loaded once per run (fetched on first use unless

@@ -14,6 +14,7 @@ from imagetrust.cli.options import (
     scan_gate_options,
     source_option,
 )
+from imagetrust.cli.policy_cmd import policy_option
 from imagetrust.cli.runtime import cli_runtime, say_note
 from imagetrust.config import load_settings
 from imagetrust.errors import GateFailed
@@ -34,6 +35,7 @@ def _check(
     db: Path | None,
     no_scan: bool,
     tag: str | None,
+    policy_path: Path | None,
 ) -> None:
     from imagetrust.app.check import check
     from imagetrust.report.formats import emit
@@ -46,7 +48,9 @@ def _check(
         source_mode=source_mode,
     )
     gate = Level.parse(min_level)
-    document = check(image, runtime=cli_runtime(settings, db), scan=not no_scan, tag=tag)
+    runtime = cli_runtime(settings, db)
+    runtime.policy_path = policy_path
+    document = check(image, runtime=runtime, scan=not no_scan, tag=tag)
     say_note(document.note)
     emit("check", output_format, document, output)
     level = document.result.verdict.level
@@ -67,6 +71,7 @@ def _decorate(name: str, help_text: str) -> None:
         "--tag",
         help="The registry tag a local archive/layout tracks, for freshness (e.g. postgres:16).",
     )
+    @policy_option
     def command(**kwargs: object) -> None:
         _check(**kwargs)  # type: ignore[arg-type]
 

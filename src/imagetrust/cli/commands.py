@@ -16,6 +16,7 @@ COMMAND_MODULES: dict[str, str] = {
     "cves": "imagetrust.cli.cves_cmd",
     "db": "imagetrust.cli.db_cmd",
     "inspect": "imagetrust.cli.inspect_cmd",
+    "policy": "imagetrust.cli.policy_cmd",
     "quickview": "imagetrust.cli.check_cmd",
     "sbom": "imagetrust.cli.sbom_cmd",
 }

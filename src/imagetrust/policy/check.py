@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from imagetrust.assess.check import Assessment
 from imagetrust.policy.facts import trust_facts
-from imagetrust.policy.verdict import TrustFacts, Verdict, decide
+from imagetrust.policy.policyfile import Policy
+from imagetrust.policy.verdict import RuleResult, TrustFacts, Verdict, decide_results, evaluate
 
 
 @dataclass(frozen=True)
@@ -19,12 +20,16 @@ class CheckResult:
     assessment: Assessment
     facts: TrustFacts
     verdict: Verdict
+    results: tuple[RuleResult, ...] = ()
+    """Every enabled rule's pass/fail/unknown (what ``policy evaluate`` lists)."""
 
 
-def decide_assessment(assessment: Assessment) -> CheckResult:
-    """The verdict on one assessment, with the facts it was decided from."""
+def decide_assessment(assessment: Assessment, policy: Policy | None = None) -> CheckResult:
+    """The verdict on one assessment under ``policy`` (the default when None), with the facts
+    it was decided from and every rule's answer."""
     facts = trust_facts(assessment.signals)
-    return CheckResult(assessment, facts, decide(facts))
+    results = evaluate(facts, policy)
+    return CheckResult(assessment, facts, decide_results(facts, results), results)
 
 
 __all__ = ["CheckResult", "decide_assessment"]

@@ -22,7 +22,8 @@ if TYPE_CHECKING:  # annotations only: a formatter's import must not load the wh
     from imagetrust.image.session import CopyRead
     from imagetrust.match.model import Finding, ScanResult
     from imagetrust.policy.check import CheckResult
-    from imagetrust.policy.verdict import Verdict
+    from imagetrust.policy.model import Level
+    from imagetrust.policy.verdict import RuleResult, Verdict
     from imagetrust.source.daemon.model import LocalImageInfo
 
 
@@ -136,8 +137,43 @@ class AuditDocument:
     what_pulling_fixes: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class PolicyEntry:
+    """One image under the policy: every enabled rule's answer, or why it could not be judged."""
+
+    reference: str
+    copy: CopyRead | None
+    level: Level | None
+    """The verdict's level (None when the image could not be evaluated)."""
+    results: tuple[RuleResult, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDocument:
+    """``imagetrust policy evaluate``: one row per image and rule, pass/fail/unknown."""
+
+    SCHEMA_VERSION: ClassVar[str] = "1.0"
+    COMMAND: ClassVar[str] = "policy"
+
+    entries: tuple[PolicyEntry, ...]
+    policy_source: str | None
+    """The policy file merged over the default (None: the default alone)."""
+    fail_on: Level
+
+    def failing(self) -> tuple[tuple[PolicyEntry, RuleResult], ...]:
+        """Failed rules at or below ``fail_on`` (the ones that fail a gate)."""
+        return tuple(
+            (entry, result)
+            for entry in self.entries
+            for result in entry.results
+            if result.status == "fail" and result.level <= self.fail_on
+        )
+
+
 Document: TypeAlias = (
     "InspectDocument | SbomDocument | CvesDocument | CheckDocument | AuditDocument"
+    " | PolicyDocument"
 )
 
 __all__ = [
@@ -148,5 +184,7 @@ __all__ = [
     "CvesDocument",
     "Document",
     "InspectDocument",
+    "PolicyDocument",
+    "PolicyEntry",
     "SbomDocument",
 ]

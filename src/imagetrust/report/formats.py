@@ -63,6 +63,14 @@ FORMATS: dict[str, tuple[Format, ...]] = {
         Format("table", f"{_R}.audit:render_audit", "console", width=140, pipe_width=160),
         Format("json", f"{_R}.audit:audit_text"),
     ),
+    "policy": (
+        Format("table", f"{_R}.policy:render_policy", "console", width=160, pipe_width=160),
+        Format("json", f"{_R}.policy:policy_text"),
+        Format("sarif", f"{_R}.policy:policy_sarif"),
+        Format("junit", f"{_R}.policy:policy_junit"),
+        Format("github", f"{_R}.policy:policy_github"),
+        Format("markdown", f"{_R}.policy:policy_markdown"),
+    ),
 }
 
 

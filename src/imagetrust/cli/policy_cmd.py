@@ -1,0 +1,108 @@
+"""``imagetrust policy show|evaluate``: the organisation's policy, and images judged by it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from imagetrust.cli.main import cli
+from imagetrust.cli.options import format_option, image_options, output_option
+from imagetrust.cli.runtime import cli_runtime
+from imagetrust.config import load_settings
+from imagetrust.errors import GateFailed, ImagetrustError
+from imagetrust.policy.model import Level
+
+
+def policy_option(func: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--policy",
+        "policy_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Policy file (env IMAGETRUST_POLICY; default ./imagetrust.toml, else the shipped "
+        "default policy).",
+    )(func)
+
+
+@cli.group("policy")
+def policy_group() -> None:
+    """The trust policy: which rules apply, at which level, and images judged by it."""
+
+
+@policy_group.command("show")
+@policy_option
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]),
+              default="text", show_default=True, help="Output format.")
+def show_command(policy_path: Path | None, output_format: str) -> None:
+    """Print the effective policy (the default merged with the policy file) and where each
+    value came from. A malformed file is one error naming its line and key."""
+    from imagetrust.app.policy import show_policy
+    from imagetrust.report.policy import policy_show_json, policy_show_text
+
+    runtime = cli_runtime(load_settings())
+    runtime.policy_path = policy_path
+    policy = show_policy(runtime)
+    text = policy_show_json(policy) if output_format == "json" else policy_show_text(policy)
+    click.echo(text.rstrip("\n"))
+
+
+@policy_group.command("evaluate")
+@click.argument("images", nargs=-1, required=True)
+@image_options
+@policy_option
+@format_option("policy")
+@output_option
+@click.option("--exit-code", is_flag=True,
+              help="Exit 2 when a rule at or below --fail-on fails (1 when an image cannot be "
+              "evaluated).")
+@click.option("--fail-on", default="needs-attention", show_default=True,
+              help="The level at or below which a failed rule fails the gate.")
+@click.option("--offline", is_flag=True, help="Never touch the network for feeds or tags.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="IMAGETRUST_DB",
+              help="Vulnerability database (env IMAGETRUST_DB).")
+@click.option("--no-scan", is_flag=True, help="Skip the vulnerability scan.")
+def evaluate_command(
+    images: tuple[str, ...],
+    platform: str | None,
+    registry_mirrors: tuple[str, ...],
+    insecure_registries: tuple[str, ...],
+    policy_path: Path | None,
+    output_format: str,
+    output: Path | None,
+    exit_code: bool,
+    fail_on: str,
+    offline: bool,
+    db: Path | None,
+    no_scan: bool,
+) -> None:
+    """Judge each IMAGE by every enabled rule: one row per image and rule (pass, fail or
+    unknown, with the evidence), in table, JSON, SARIF, JUnit XML, GitHub Actions annotations
+    or Markdown."""
+    from imagetrust.app.policy import evaluate_images
+    from imagetrust.report.formats import emit
+
+    gate = Level.parse(fail_on)
+    settings = load_settings(
+        registry_mirrors=registry_mirrors,
+        insecure_registries=insecure_registries,
+        platform=platform,
+        offline=offline,
+    )
+    runtime = cli_runtime(settings, db)
+    runtime.policy_path = policy_path
+    document = evaluate_images(images, runtime=runtime, scan=not no_scan, fail_on=gate)
+    emit("policy", output_format, document, output)
+    errors = [e for e in document.entries if e.error]
+    if errors:
+        raise ImagetrustError(
+            f"{len(errors)} of {len(document.entries)} image(s) could not be evaluated "
+            f"(first: {errors[0].reference}: {errors[0].error})",
+            hint="fix the reference or the access to it; the report lists each error",
+        )
+    failing = document.failing()
+    if exit_code and failing:
+        entry, result = failing[0]
+        raise GateFailed(
+            f"{len(failing)} rule(s) at or below {gate.slug} failed "
+            f"(first: {entry.reference}: {result.name})"
+        )
