@@ -10,7 +10,7 @@ from imagetrust.cli.main import cli
 from imagetrust.cli.options import format_option, image_options, output_option
 from imagetrust.cli.runtime import cli_runtime
 from imagetrust.config import load_settings
-from imagetrust.errors import GateFailed, ImagetrustError
+from imagetrust.errors import GateFailed, ImagetrustError, UsageError
 from imagetrust.policy.model import Level
 
 
@@ -61,6 +61,9 @@ def show_command(policy_path: Path | None, output_format: str) -> None:
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="IMAGETRUST_DB",
               help="Vulnerability database (env IMAGETRUST_DB).")
 @click.option("--no-scan", is_flag=True, help="Skip the vulnerability scan.")
+@click.option("--from-files", is_flag=True,
+              help="Each IMAGES argument is a file listing references, one per line (# starts "
+              "a comment): what the pre-commit hook passes.")
 def evaluate_command(
     images: tuple[str, ...],
     platform: str | None,
@@ -74,6 +77,7 @@ def evaluate_command(
     offline: bool,
     db: Path | None,
     no_scan: bool,
+    from_files: bool,
 ) -> None:
     """Judge each IMAGE by every enabled rule: one row per image and rule (pass, fail or
     unknown, with the evidence), in table, JSON, SARIF, JUnit XML, GitHub Actions annotations
@@ -90,7 +94,8 @@ def evaluate_command(
     )
     runtime = cli_runtime(settings, db)
     runtime.policy_path = policy_path
-    document = evaluate_images(images, runtime=runtime, scan=not no_scan, fail_on=gate)
+    targets = references_in(images) if from_files else images
+    document = evaluate_images(targets, runtime=runtime, scan=not no_scan, fail_on=gate)
     emit("policy", output_format, document, output)
     errors = [e for e in document.entries if e.error]
     if errors:
@@ -106,3 +111,23 @@ def evaluate_command(
             f"{len(failing)} rule(s) at or below {gate.slug} failed "
             f"(first: {entry.reference}: {result.name})"
         )
+
+
+def references_in(files: tuple[str, ...]) -> tuple[str, ...]:
+    """Image references listed in files, one per line; ``#`` starts a comment."""
+    found: list[str] = []
+    for name in files:
+        try:
+            text = Path(name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            why = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+            raise UsageError(f"cannot read image list {name}: {why or error}",
+                             hint="list one image reference per line") from None
+        for line in text.splitlines():
+            reference = line.split("#", 1)[0].strip()
+            if reference:
+                found.append(reference)
+    if not found:
+        raise UsageError("no image references in " + ", ".join(files),
+                         hint="list one image reference per line")
+    return tuple(found)
