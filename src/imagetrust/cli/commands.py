@@ -18,6 +18,8 @@ COMMAND_MODULES: dict[str, str] = {
     "inspect": "imagetrust.cli.inspect_cmd",
     "policy": "imagetrust.cli.policy_cmd",
     "quickview": "imagetrust.cli.check_cmd",
+    "recommend": "imagetrust.cli.recommend_cmd",
+    "recommendations": "imagetrust.cli.recommend_cmd",
     "sbom": "imagetrust.cli.sbom_cmd",
 }
 

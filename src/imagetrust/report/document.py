@@ -16,13 +16,15 @@ if TYPE_CHECKING:  # annotations only: a formatter's import must not load the wh
     from datetime import datetime
 
     from imagetrust.assess.freshness import FreshnessResult
-    from imagetrust.assess.model import PullDiff, VulnSummary
+    from imagetrust.assess.lifecycle import Release
+    from imagetrust.assess.model import PullDiff, VulnFinding, VulnSummary
     from imagetrust.catalog.model import Catalog
     from imagetrust.image.model import Image
     from imagetrust.image.session import CopyRead
     from imagetrust.match.model import Finding, ScanResult
     from imagetrust.policy.check import CheckResult
     from imagetrust.policy.model import Level
+    from imagetrust.policy.ranking import CandidateFacts as RankFacts
     from imagetrust.policy.verdict import RuleResult, Verdict
     from imagetrust.source.daemon.model import LocalImageInfo
 
@@ -171,9 +173,91 @@ class PolicyDocument:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ScannedTag:
+    """One tag of the repository a recommendation is about, as scanned."""
+
+    tag: str
+    reference: str
+    """The tag pinned at the digest that was scanned."""
+    digest: str
+    created: datetime | None
+    age_days: int | None
+    size: int
+    """Bytes of the platform image's layers as stored."""
+    packages: int
+    os: str | None
+    """``debian 12``, ``alpine 3.20``…"""
+    lifecycle: tuple[Release, ...]
+    vulnerabilities: VulnSummary
+
+
+@dataclass(frozen=True, slots=True)
+class SeverityDelta:
+    """Findings that go away and that arrive when moving from one image to another."""
+
+    fixed: tuple[VulnFinding, ...]
+    introduced: tuple[VulnFinding, ...]
+
+    def by_severity(self) -> dict[str, int]:
+        """Net change per severity (introduced minus fixed), every severity present."""
+        from imagetrust.assess.model import SEVERITIES
+
+        return {s: sum(1 for f in self.introduced if f.severity == s)
+                - sum(1 for f in self.fixed if f.severity == s) for s in SEVERITIES}
+
+    def fixable_ids(self, which: str, severities: tuple[str, ...] = ("critical", "high")
+                    ) -> tuple[str, ...]:
+        found = self.fixed if which == "fixed" else self.introduced
+        return tuple(sorted({f.id for f in found if f.fixable and f.severity in severities}))
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    scanned: ScannedTag
+    facts: RankFacts
+    delta: SeverityDelta
+    package_delta: int
+    runtime_change: str
+    recommended: bool
+    why: str | None = None
+    """Why it ranks above the next candidate (the deciding criterion)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """The same tag now: what pulling or rebuilding on it would change."""
+
+    tag: str
+    state: str
+    """current, behind, unknown."""
+    reason: str
+    scanned_digest: str | None
+    current: ScannedTag | None = None
+    delta: SeverityDelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecommendDocument:
+    """``imagetrust recommend``: refresh, then update candidates in ranking order."""
+
+    SCHEMA_VERSION: ClassVar[str] = "1.0"
+    COMMAND: ClassVar[str] = "recommend"
+
+    image: str
+    base: str
+    """The repository:tag recommended for (the image itself, or its detected base)."""
+    base_how: str
+    """``the image itself``, ``annotation``, ``provenance``, ``layer chain``…"""
+    current: ScannedTag | None
+    refresh: Refresh | None
+    candidates: tuple[Candidate, ...]
+    notes: tuple[str, ...] = ()
+
+
 Document: TypeAlias = (
     "InspectDocument | SbomDocument | CvesDocument | CheckDocument | AuditDocument"
-    " | PolicyDocument"
+    " | PolicyDocument | RecommendDocument"
 )
 
 __all__ = [
@@ -184,7 +268,12 @@ __all__ = [
     "CvesDocument",
     "Document",
     "InspectDocument",
+    "Candidate",
     "PolicyDocument",
     "PolicyEntry",
+    "RecommendDocument",
+    "Refresh",
     "SbomDocument",
+    "ScannedTag",
+    "SeverityDelta",
 ]

@@ -63,6 +63,12 @@ FORMATS: dict[str, tuple[Format, ...]] = {
         Format("table", f"{_R}.audit:render_audit", "console", width=140, pipe_width=160),
         Format("json", f"{_R}.audit:audit_text"),
     ),
+    "recommend": (
+        Format("table", f"{_R}.recommend:render_recommend", "console", width=160,
+               pipe_width=160),
+        Format("json", f"{_R}.recommend:recommend_text"),
+        Format("markdown", f"{_R}.recommend:recommend_markdown"),
+    ),
     "policy": (
         Format("table", f"{_R}.policy:render_policy", "console", width=160, pipe_width=160),
         Format("json", f"{_R}.policy:policy_text"),
