@@ -55,5 +55,5 @@ def test_readme_command_line_matches_help(line: str) -> None:
 
 def test_every_command_is_in_the_readme() -> None:
     shown = {shlex.split(line)[0] for line in readme_command_lines()}
-    hidden = {"quickview"}  # an alias of check
+    hidden = {"quickview", "recommendations"}  # aliases of check and recommend
     assert set(cli.commands) - hidden <= shown
