@@ -25,6 +25,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Literal
 
+from imagetrust.errors import ImagetrustError
 from imagetrust.match.model import FIXED, Finding
 from imagetrust.policy.exceptions import Exception_, load_exceptions
 from imagetrust.policy.purlmatch import in_range, parse_purl, purl_matches
@@ -102,7 +103,7 @@ def image_names(image_ref: str | None, digest: str | None = None) -> tuple[str, 
     names = [image_ref]
     try:
         target = parse_target(image_ref)
-    except Exception:  # noqa: BLE001 - any unparsable reference is matched as typed only
+    except ImagetrustError:  # an unparsable reference is matched as typed only
         target = None
     if isinstance(target, ImageReference):
         names += [str(target), target.familiar, target.name]
@@ -121,7 +122,7 @@ def _oci_matches(purl_text: str, image_ref: str | None, digest: str | None) -> b
     repo_url = qualifiers.get("repository_url")
     try:
         target = parse_target(image_ref) if image_ref else None
-    except Exception:  # noqa: BLE001 - a local path has no repository to compare
+    except ImagetrustError:  # no repository to compare
         target = None
     if not isinstance(target, ImageReference):
         return bool(purl.version and digest and purl.version == digest)
@@ -129,7 +130,7 @@ def _oci_matches(purl_text: str, image_ref: str | None, digest: str | None) -> b
         repo = repo_url.removeprefix("index.")
         try:
             wanted = parse_target(repo)
-        except Exception:  # noqa: BLE001
+        except ImagetrustError:
             return False
         return isinstance(wanted, ImageReference) and wanted.name == target.name
     return target.repository.rsplit("/", 1)[-1] == purl.name
