@@ -2,12 +2,17 @@
 
 The scan never drops a finding; ``rule`` only narrows what the document lists, and ``base``
 splits findings by the layer that added each package (the base image's layers or the image's
-own), which needs the base image found by annotation, provenance or layer chain.
+own), which needs the base image found by annotation, provenance or layer chain. VEX statements
+and exceptions are applied after the scan and before the filters; what they hide stays in the
+document's ``suppressed``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
 from imagetrust.app.inventory import Inventory, opened_inventory, read_inventory, refuse_sbom
@@ -16,6 +21,7 @@ from imagetrust.config import Settings
 from imagetrust.errors import UsageError
 from imagetrust.image.session import OpenImage
 from imagetrust.match.filters import FindingFilter, apply_filter
+from imagetrust.policy.suppress import SuppressionInputs, load_inputs, suppress
 from imagetrust.reference import Target, parse_target
 from imagetrust.report.document import CvesDocument
 
@@ -30,15 +36,28 @@ def cves(
     runtime: Runtime | None = None,
     rule: FindingFilter | None = None,
     base: BaseSplit = "all",
+    vex: Sequence[str | Path] = (),
+    exceptions: str | Path | None = None,
+    now: datetime | None = None,
+    show_suppressed: bool = False,
 ) -> CvesDocument:
-    """Scan ``target`` and keep the findings ``rule`` and ``base`` select."""
+    """Scan ``target``, apply ``vex`` files and the ``exceptions`` file (expiry judged at
+    ``now``, default the current time), and keep the findings ``rule`` and ``base`` select."""
+    inputs = load_inputs(vex, exceptions)  # bad files fail before any download or scan
     runtime = runtime_for(settings, runtime)
     with runtime.scope():
-        return _cves(target, runtime, rule or FindingFilter(), base)
+        return _cves(target, runtime, rule or FindingFilter(), base, inputs, now,
+                     show_suppressed)
 
 
 def _cves(
-    target: str | Target, runtime: Runtime, rule: FindingFilter, base: BaseSplit
+    target: str | Target,
+    runtime: Runtime,
+    rule: FindingFilter,
+    base: BaseSplit,
+    inputs: SuppressionInputs,
+    now: datetime | None,
+    show_suppressed: bool,
 ) -> CvesDocument:
     parsed = parse_target(target) if isinstance(target, str) else target
     if base == "all":
@@ -52,16 +71,40 @@ def _cves(
             layers=layers if base == "only" else None,
             exclude_layers=layers if base == "ignore" else None,
         )
-    return scan_document(inventory, runtime, rule)
+    return scan_document(
+        inventory, runtime, rule, inputs, now=now, show_suppressed=show_suppressed
+    )
 
 
-def scan_document(inventory: Inventory, runtime: Runtime, rule: FindingFilter) -> CvesDocument:
-    """Scan an inventory and build the ``cves`` document (shared with later use cases)."""
+def scan_document(
+    inventory: Inventory,
+    runtime: Runtime,
+    rule: FindingFilter,
+    inputs: SuppressionInputs | None = None,
+    *,
+    now: datetime | None = None,
+    show_suppressed: bool = False,
+) -> CvesDocument:
+    """Scan an inventory, apply VEX and exceptions, then the filters: the ``cves`` document."""
     from imagetrust.app.scanning import scan_inventory
 
     result = scan_inventory(inventory.catalog, runtime, inventory.subject)
-    findings = tuple(apply_filter(result.findings, rule))
-    return CvesDocument(result, findings, inventory.copy, inventory.note)
+    inputs = inputs or SuppressionInputs()
+    split = suppress(
+        result.findings,
+        image_ref=result.subject.reference,
+        image_digest=result.subject.digest,
+        vex=inputs.vex,
+        exceptions=inputs.exceptions,
+        now=now,
+    )
+    findings = tuple(apply_filter(split.kept, rule))
+    suppressed = tuple(s for s in split.suppressed if rule.keep(s.finding))
+    return CvesDocument(
+        result, findings, inventory.copy, inventory.note,
+        suppressed=suppressed, expired=split.expired, ended=split.ended,
+        show_suppressed=show_suppressed,
+    )
 
 
 def base_layer_count(opened: OpenImage, inventory: Inventory, runtime: Runtime) -> int:

@@ -9,6 +9,7 @@ import click
 from imagetrust.cli.main import cli
 from imagetrust.cli.options import format_option, image_options, output_option, source_option
 from imagetrust.cli.runtime import cli_runtime, say_note
+from imagetrust.cli.suppress_options import suppression_options
 from imagetrust.config import load_settings
 from imagetrust.errors import GateFailed, UsageError
 from imagetrust.match.filters import FindingFilter, parse_list, parse_severities
@@ -51,8 +52,11 @@ from imagetrust.match.filters import FindingFilter, parse_list, parse_severities
     is_flag=True,
     help="Drop findings in packages the base image brought: only the image's own layers.",
 )
+@suppression_options
 @click.option(
-    "--exit-code", is_flag=True, help="Exit with 2 when findings remain after the filters."
+    "--exit-code",
+    is_flag=True,
+    help="Exit with 2 when findings remain after VEX, exceptions and the filters.",
 )
 @click.option(
     "--offline",
@@ -83,6 +87,9 @@ def cves_command(
     only_kev: bool,
     only_base: bool,
     ignore_base: bool,
+    vex: tuple[Path, ...],
+    exceptions: Path | None,
+    show_suppressed: bool,
     exit_code: bool,
     offline: bool,
     db: Path | None,
@@ -94,6 +101,8 @@ def cves_command(
     oci-archive:PATH[:TAG], dir:PATH or sbom:FILE (CycloneDX or SPDX JSON). The feeds the image
     needs are downloaded or refreshed first unless --offline. --only-base / --ignore-base split
     findings by the layer that added each package: the base image's layers or the image's own.
+    --vex and --exceptions suppress findings before the filters; every format says what was
+    suppressed and by which statement or exception.
     """
     if only_base and ignore_base:
         raise UsageError("--only-base and --ignore-base exclude each other", hint="choose one")
@@ -118,13 +127,20 @@ def cves_command(
 
     base: BaseSplit = "only" if only_base else "ignore" if ignore_base else "all"
     document = cves(
-        image, runtime=cli_runtime(settings, db, progress=True), rule=rule, base=base
+        image, runtime=cli_runtime(settings, db, progress=True), rule=rule, base=base,
+        vex=vex, exceptions=exceptions, show_suppressed=show_suppressed,
     )
     say_note(document.note)
     emit("cves", output_format, document, output)
     if output_format != "table" or output is not None:
         for warning in document.result.warnings:
             click.echo(f"imagetrust: warning: {warning}", err=True)
+        for exc in document.expired:
+            click.echo(f"imagetrust: warning: exception {exc.label} expired on "
+                       f"{exc.expires} and no longer suppresses", err=True)
+        for ended in document.ended:
+            click.echo(f"imagetrust: warning: {ended.finding.package.name} "
+                       f"{ended.finding.id}: {ended.reason}", err=True)
     if exit_code and document.findings:
         raise GateFailed(
             f"{len(document.findings)} vulnerabilities remain after filters",

@@ -82,8 +82,36 @@ def coverage_json(coverage: Coverage) -> dict[str, Any]:
     }
 
 
+def suppressions_json(document: CvesDocument) -> dict[str, Any]:
+    """What VEX and exceptions hid (and by what), expired exceptions, ended exceptions."""
+    def package(f: Finding) -> dict[str, Any]:
+        return {"name": f.package.name, "version": f.package.version, "type": f.package.type,
+                "purl": f.package.purl}
+
+    return {
+        "suppressed": [
+            {"id": s.finding.id, "aliases": list(s.finding.aliases),
+             "package": package(s.finding), "severity": s.finding.severity,
+             "fix_state": s.finding.fix_state, "kind": s.kind, "by": s.by, "status": s.status,
+             "justification": s.justification, "detail": s.detail}
+            for s in document.suppressed
+        ],
+        "expired_exceptions": [
+            {"id": e.id, "by": e.label, "expires": e.expires.isoformat() if e.expires else None,
+             "reason": e.reason, "author": e.author}
+            for e in document.expired
+        ],
+        "ended_exceptions": [
+            {"id": x.finding.id, "by": x.exception.label, "package": package(x.finding),
+             "reason": x.reason}
+            for x in document.ended
+        ],
+    }
+
+
 def cves_text(document: CvesDocument) -> str:
     """``cves --format json``: versioned, saying which copy of the image was read."""
     body = cves_json(document.result, document.findings)
     body["image"]["source"] = document.copy.to_json()
+    body.update(suppressions_json(document))
     return json.dumps({"schema_version": document.SCHEMA_VERSION, **body}, indent=2)

@@ -8,6 +8,7 @@ from rich.table import Table
 from imagetrust.match.model import SEVERITIES, Finding
 from imagetrust.report.cves_json import counts
 from imagetrust.report.document import CvesDocument
+from imagetrust.report.suppressions import suppression_lines
 
 _STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan",
           "negligible": "dim", "unknown": "magenta"}
@@ -60,3 +61,21 @@ def render_cves(document: CvesDocument, console: Console) -> None:
         )
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    render_suppressions(document, console)
+
+
+def render_suppressions(document: CvesDocument, console: Console) -> None:
+    """A count of suppressed findings always; the list only with ``--show-suppressed``; expired
+    and ended exceptions always, since they change what the scan shows."""
+    for line in suppression_lines(document):
+        console.print(line, highlight=False, markup=False)
+    if document.show_suppressed and document.suppressed:
+        table = Table(title="Suppressed", show_lines=False)
+        for column in ("Package", "Vulnerability", "Severity", "Kind", "Status", "By",
+                       "Justification"):
+            table.add_column(column, no_wrap=column in ("Vulnerability", "Severity"))
+        for item in document.suppressed:
+            f = item.finding
+            table.add_row(f"{f.package.name} {f.package.version}", f.id, f.severity, item.kind,
+                          item.status, item.by, item.justification or "")
+        console.print(table)

@@ -23,8 +23,10 @@ if TYPE_CHECKING:  # annotations only: a formatter's import must not load the wh
     from imagetrust.image.session import CopyRead
     from imagetrust.match.model import Finding, ScanResult
     from imagetrust.policy.check import CheckResult
+    from imagetrust.policy.exceptions import Exception_
     from imagetrust.policy.model import Level
     from imagetrust.policy.ranking import CandidateFacts as RankFacts
+    from imagetrust.policy.suppress import Ended, Suppressed
     from imagetrust.policy.verdict import RuleResult, Verdict
     from imagetrust.source.daemon.model import LocalImageInfo
 
@@ -61,15 +63,24 @@ class SbomDocument:
 
 @dataclass(frozen=True)
 class CvesDocument:
-    """``imagetrust cves``: the scan, and the findings left after the ``--only-*`` filters."""
+    """``imagetrust cves``: the scan, and the findings left after VEX, exceptions and the
+    ``--only-*`` filters; what VEX and exceptions hid is kept in ``suppressed``."""
 
-    SCHEMA_VERSION: ClassVar[str] = "1.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.1"
     COMMAND: ClassVar[str] = "cves"
 
     result: ScanResult
     findings: tuple[Finding, ...]
     copy: CopyRead
     note: str | None = None
+    suppressed: tuple[Suppressed, ...] = ()
+    """Findings hidden by a VEX statement or an exception (after the same ``--only-*`` filters)."""
+    expired: tuple[Exception_, ...] = ()
+    """Exceptions past their date: they hid nothing."""
+    ended: tuple[Ended, ...] = ()
+    """Distro-status exceptions that no longer hold, with the finding they gave back."""
+    show_suppressed: bool = False
+    """Table and Markdown list suppressed findings (machine formats always carry them)."""
 
 
 @dataclass(frozen=True)

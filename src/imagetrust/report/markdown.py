@@ -5,10 +5,25 @@ from __future__ import annotations
 from imagetrust.match.model import SEVERITIES
 from imagetrust.report.cves_json import counts
 from imagetrust.report.document import CvesDocument
+from imagetrust.report.suppressions import suppression_lines
 
 
 def _cell(text: str | None) -> str:
     return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def _suppressions(document: CvesDocument) -> list[str]:
+    lines = [f"> {_cell(line)}" for line in suppression_lines(document)]
+    if document.show_suppressed and document.suppressed:
+        lines += ["", "### Suppressed", "",
+                  "| Package | Vulnerability | Severity | Kind | Status | By | Justification |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            f"| {_cell(s.finding.package.name)} | {_cell(s.finding.id)} | {s.finding.severity} "
+            f"| {s.kind} | {s.status} | {_cell(s.by)} | {_cell(s.justification)} |"
+            for s in document.suppressed
+        ]
+    return lines
 
 
 def cves_markdown(document: CvesDocument) -> str:
@@ -32,4 +47,5 @@ def cves_markdown(document: CvesDocument) -> str:
             )
         lines.append("")
     lines += [f"> warning: {_cell(w)}" for w in result.warnings]
+    lines += _suppressions(document)
     return "\n".join(lines).rstrip() + "\n"

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imagetrust import __version__
 from imagetrust.match.model import Finding, ScanResult
 from imagetrust.report.document import CvesDocument
+
+if TYPE_CHECKING:
+    from imagetrust.policy.suppress import Suppressed
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note",
@@ -53,11 +56,23 @@ def _message(f: Finding) -> str:
             f"[{f.severity}]: {fix}.")
 
 
-def sarif_report(result: ScanResult, findings: Sequence[Finding]) -> dict[str, Any]:
+def _suppression(item: Suppressed) -> dict[str, Any]:
+    """SARIF's own way to say "reported, and accepted": the result stays, marked suppressed."""
+    why = f"{item.kind} {item.status} by {item.by}"
+    if item.justification:
+        why += f": {item.justification}"
+    if item.detail:
+        why += f" ({item.detail})"
+    return {"kind": "external", "status": "accepted", "justification": why}
+
+
+def sarif_report(result: ScanResult, findings: Sequence[Finding],
+                 suppressed: Sequence[Suppressed] = ()) -> dict[str, Any]:
     rules: list[dict[str, Any]] = []
     index: dict[str, int] = {}
     results: list[dict[str, Any]] = []
-    for f in findings:
+    marks = {id(s.finding): s for s in suppressed}
+    for f in (*findings, *(s.finding for s in suppressed)):
         if f.id not in index:
             index[f.id] = len(rules)
             rules.append(_rule(f))
@@ -77,6 +92,8 @@ def sarif_report(result: ScanResult, findings: Sequence[Finding]) -> dict[str, A
                 "purl": f.package.purl,
             },
         })
+        if id(f) in marks:
+            results[-1]["suppressions"] = [_suppression(marks[id(f)])]
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -92,4 +109,6 @@ def sarif_report(result: ScanResult, findings: Sequence[Finding]) -> dict[str, A
 
 def sarif_text(document: CvesDocument) -> str:
     """``cves --format sarif``."""
-    return json.dumps(sarif_report(document.result, document.findings), indent=2)
+    return json.dumps(
+        sarif_report(document.result, document.findings, document.suppressed), indent=2
+    )
