@@ -5,9 +5,8 @@ test asserts (origin in SOURCES.md). Every case is placed in its own directory o
 filesystem; imagetrust and Syft read that root once and their packages are attributed to cases
 by path; Trivy (offline, as in test_peers.py) reads each case's directory on its own. A case is
 *matched* when the tool's package set for it equals the asserted one. imagetrust must match
-at least as many cases as the
-best peer, and the cases it misses are exactly those listed (and explained) in
-docs/accuracy.md, "Language catalogers on peers' fixtures".
+at least as many cases as the best peer, and the cases it misses are exactly those listed (and
+explained) in docs/accuracy.md, "Language catalogers on peers' fixtures".
 """
 
 from __future__ import annotations
