@@ -3,9 +3,12 @@
 Since Go 1.18 the ``.go.buildinfo`` section starts with a 32-byte header (``\\xff Go buildinf:``,
 pointer size, flags) followed by two varint-length-prefixed strings: the toolchain version and
 the module info text (``path``/``mod``/``dep``/``=>``/``build`` lines framed by 16-byte
-sentinels). Older binaries store pointers into the data segment instead; we recognise them and
-say so rather than guess. A small ELF reader locates the section so a stray copy of the magic
-(the ``go`` tool itself contains one as a constant) is not mistaken for the real header.
+sentinels). Go 1.13–1.17 wrote the same header without the inline flag, followed by two pointers
+to Go string headers (data pointer, length) in the data segment; those are resolved through the
+ELF program headers while the binary is at hand and rewritten into the inline form, so both
+formats leave the same small excerpt and decode the same way. A small ELF reader locates the
+section so a stray copy of the magic (the ``go`` tool itself contains one as a constant) is
+not mistaken for the real header.
 """
 
 from __future__ import annotations
@@ -18,7 +21,11 @@ from typing import BinaryIO
 
 MAGIC = b"\xff Go buildinf:"
 _HEADER_SIZE = 32
+_FLAG_BIG_ENDIAN = 0x1
 _FLAG_INLINE = 0x2
+_PT_LOAD = 1
+_MAX_OLD_STRING = 1 << 20
+"""Upper bound for a pointer-format string (module lists are a few KB): corrupt lengths stop."""
 _ELF_MAGIC = b"\x7fELF"
 _SECTION = b".go.buildinfo"
 _NOT_FOUND = object()
@@ -67,12 +74,15 @@ def read_build_info(data: bytes) -> BuildInfo | None:
         pos = _find_header(data, start, end)
         if pos is None:
             raise BuildInfoError(".go.buildinfo section does not start with the Go magic")
-        return _decode(data, pos)
-    if section is _NOT_FOUND:
+    elif section is _NOT_FOUND:
         return None  # sections, but no .go.buildinfo: not Go (the linker always writes it)
-    # No section headers (stripped with sstrip, packed): scan for an aligned header instead.
-    pos = _find_header(data, 0, len(data))
-    return None if pos is None else _decode(data, pos)
+    else:  # no section headers (stripped with sstrip, packed): scan for an aligned header
+        pos = _find_header(data, 0, len(data))
+        if pos is None:
+            return None
+    if not data[pos + 15] & _FLAG_INLINE:
+        return _decode(_inline(data[pos:pos + _HEADER_SIZE], _bytes_reader(data), len(data)), 0)
+    return _decode(data, pos)
 
 
 def extract_build_info(path: str, stream: BinaryIO) -> bytes | None:
@@ -98,7 +108,7 @@ def extract_build_info(path: str, stream: BinaryIO) -> bytes | None:
             section = _elf_section(read_at, size, _SECTION)
             if isinstance(section, tuple):
                 start, end = section
-                return _excerpt(read_at(start, end - start), start)
+                return _excerpt(read_at(start, end - start), start, read_at, size)
             if section is _NOT_FOUND:
                 return None
             stream.seek(0)
@@ -108,20 +118,28 @@ def extract_build_info(path: str, stream: BinaryIO) -> bytes | None:
             section = _elf_section(_bytes_reader(data), len(data), _SECTION)
             if isinstance(section, tuple):
                 start, end = section
-                return _excerpt(data[start:end], start)
+                return _excerpt(data[start:end], start, _bytes_reader(data), len(data))
             if section is _NOT_FOUND:
                 return None
     except struct.error:
         return None
     pos = _find_header(data, 0, len(data))
-    return None if pos is None else _excerpt(data[pos:], pos)
+    if pos is None:
+        return None
+    return _excerpt(data[pos:], pos, _bytes_reader(data), len(data))
 
 
-def _excerpt(region: bytes, base: int) -> bytes:
-    """``region`` (found at file offset ``base``) cut to the header and its two strings."""
+def _excerpt(region: bytes, base: int, read_at: Callable[[int, int], bytes], size: int) -> bytes:
+    """``region`` (found at file offset ``base``) cut to the header and its two strings; a
+    pointer-format header is resolved (``read_at`` reads the whole file) into the inline form."""
     pos = _find_header(region, 0, len(region), base)
     if pos is None:
         return b""
+    if not region[pos + 15] & _FLAG_INLINE:
+        try:
+            return _inline(region[pos:pos + _HEADER_SIZE], read_at, size)
+        except BuildInfoError:
+            return region[pos:pos + _HEADER_SIZE]  # decoding will report what is wrong
     try:
         _, offset = _read_string(region, pos + _HEADER_SIZE)
         _, end = _read_string(region, offset)
@@ -154,9 +172,7 @@ def _find_header(data: bytes, start: int, end: int, base: int = 0) -> int | None
 def _decode(data: bytes, pos: int) -> BuildInfo:
     ptr_size, flags = data[pos + 14], data[pos + 15]
     if not flags & _FLAG_INLINE:
-        raise BuildInfoError(
-            "build info uses the pointer format of Go before 1.18, which is not supported"
-        )
+        raise BuildInfoError("pointer-format build info (Go before 1.18) could not be resolved")
     if ptr_size not in (4, 8):
         raise BuildInfoError(f"build info declares an invalid pointer size {ptr_size}")
     version, offset = _read_string(data, pos + _HEADER_SIZE)
@@ -167,6 +183,90 @@ def _decode(data: bytes, pos: int) -> BuildInfo:
         return _parse_modinfo(version.decode(), _strip_sentinels(modinfo).decode())
     except UnicodeDecodeError as exc:
         raise BuildInfoError(f"build info is not UTF-8: {exc}") from None
+
+
+def _inline(header: bytes, read_at: Callable[[int, int], bytes], size: int) -> bytes:
+    """:func:`_pointer_strings`, its errors naming the format."""
+    try:
+        return _pointer_strings(header, read_at, size)
+    except BuildInfoError as exc:
+        raise BuildInfoError(f"pointer-format build info (Go before 1.18): {exc}") from None
+
+
+def _pointer_strings(header: bytes, read_at: Callable[[int, int], bytes], size: int) -> bytes:
+    """The inline-format excerpt for a pointer-format header (Go 1.13–1.17).
+
+    After the 16 header bytes come two pointers, to the toolchain version's and the module
+    info's string headers; each string header is (data pointer, length). Virtual addresses are
+    mapped to file offsets with the ``PT_LOAD`` program headers.
+    """
+    ptr_size, flags = header[14], header[15]
+    if ptr_size not in (4, 8) or len(header) < 16 + 2 * ptr_size:
+        raise BuildInfoError(f"build info declares an invalid pointer size {ptr_size}")
+    order = ">" if flags & _FLAG_BIG_ENDIAN else "<"
+    word = order + ("Q" if ptr_size == 8 else "I")
+    segments = _load_segments(read_at, size)
+
+    def at(address: int, count: int) -> bytes:
+        for vaddr, offset, filesz in segments:
+            if vaddr <= address and address + count <= vaddr + filesz:
+                blob = read_at(offset + address - vaddr, count)
+                if len(blob) == count:
+                    return blob
+        raise BuildInfoError(f"build info pointer {address:#x} is outside the file's segments")
+
+    strings = []
+    for index in range(2):
+        pointer, = struct.unpack_from(word, header, 16 + index * ptr_size)
+        data, length = struct.unpack(order + word[1] * 2, at(pointer, 2 * ptr_size))
+        if length > _MAX_OLD_STRING:
+            raise BuildInfoError("build info string is implausibly long")
+        strings.append(at(data, length) if length else b"")
+    out = bytearray(MAGIC + bytes([ptr_size, flags | _FLAG_INLINE]))
+    out += b"\0" * (_HEADER_SIZE - len(out))
+    for text in strings:
+        out += _uvarint(len(text)) + text
+    return bytes(out)
+
+
+def _uvarint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _load_segments(
+    read_at: Callable[[int, int], bytes], size: int
+) -> list[tuple[int, int, int]]:
+    """(virtual address, file offset, file size) of every ``PT_LOAD`` program header."""
+    head = read_at(0, 64)
+    if len(head) < 52 or head[:4] != _ELF_MAGIC or head[4] not in (1, 2):
+        raise BuildInfoError("pointer-format build info outside an ELF file")
+    end = "<" if head[5] == 1 else ">"
+    try:
+        if head[4] == 2:
+            phoff, = struct.unpack_from(end + "Q", head, 0x20)
+            phentsize, phnum = struct.unpack_from(end + "HH", head, 0x36)
+            layout, fields = end + "IIQQQQQQ", (2, 3, 5)
+        else:
+            phoff, = struct.unpack_from(end + "I", head, 0x1C)
+            phentsize, phnum = struct.unpack_from(end + "HH", head, 0x2A)
+            layout, fields = end + "IIIIIIII", (1, 2, 4)
+        if phentsize < struct.calcsize(layout) or phoff + phnum * phentsize > size:
+            raise BuildInfoError("ELF program headers lie outside the file")
+        table = read_at(phoff, phnum * phentsize)
+        out = []
+        for i in range(phnum):
+            entry = struct.unpack_from(layout, table, i * phentsize)
+            if entry[0] == _PT_LOAD:
+                offset, vaddr, filesz = (entry[k] for k in fields)
+                out.append((vaddr, offset, filesz))
+        return out
+    except struct.error:
+        raise BuildInfoError("ELF program headers are truncated") from None
 
 
 def _read_string(data: bytes, offset: int) -> tuple[bytes, int]:

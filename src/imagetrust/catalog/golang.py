@@ -5,11 +5,18 @@ the binary itself is the evidence. Like Trivy we report the main module, every d
 (the ``=>`` replacement when one applies, since that is the code that was compiled) and the
 toolchain as ``stdlib``, whose version carries the standard library's vulnerabilities.
 Versions keep Go's ``v`` prefix so that every golang version is a Go semver string.
+
+A main module built from a checkout is recorded as ``(devel)``; release builds then usually stamp
+their version into a variable with ``-ldflags "-X main.version=1.2.3"``, which Go 1.18+ keeps in
+the build settings, so that version is used when it looks like one (the variable's name says
+``version`` and its value is semver). Go code also ships as shared objects (``-buildmode=
+c-shared`` plugins and libraries), which need not be executable: ``*.so`` files are read too.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 import stat
 from collections.abc import Sequence
 
@@ -31,13 +38,50 @@ MIN_BINARY_SIZE = 64 * 1024
 MAX_BINARY_SIZE = 256 * 1024 * 1024
 DEVEL = "(devel)"
 _GO_RELEASE = re.compile(r"go(\d+)\.(\d+)(?:\.(\d+))?(?:(rc|beta)(\d+))?")
+_SHARED_OBJECT = re.compile(r"[^/]*\.so(?:\.[0-9.]+)?")
+_VERSION_VARIABLE = re.compile(r"(?i)(?:[a-z]*[_-]?)?ver(?:sion)?")
+_SEMVER = re.compile(r"v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?")
 
 
 def wants_executable(path: str, size: int, mode: int) -> bool:
-    """Regular executables large enough to be Go binaries (the reader passes their bytes)."""
-    if stat.S_IFMT(mode) not in (0, stat.S_IFREG):
+    """Regular executables and shared objects large enough to be Go binaries."""
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG) or size < MIN_BINARY_SIZE:
         return False
-    return bool(mode & 0o111) and size >= MIN_BINARY_SIZE
+    return bool(mode & 0o111) or _SHARED_OBJECT.fullmatch(path.rsplit("/", 1)[-1]) is not None
+
+
+def ldflags_version(settings: tuple[tuple[str, str], ...], main_path: str) -> str | None:
+    """The main module's version stamped with ``-ldflags -X``, ``v``-prefixed; None if none.
+
+    Only ``-X pkg.var=value`` pairs whose variable is named like a version and whose value is
+    semver count. A variable in package ``main`` or inside the main module wins over one in a
+    dependency (whose version it may be instead).
+    """
+    flags = next((value for key, value in settings if key == "-ldflags"), None)
+    if not flags:
+        return None
+    try:
+        words = shlex.split(flags)
+        if len(words) == 1 and " " in words[0]:  # go quotes the whole value when it has spaces
+            words = shlex.split(words[0])
+    except ValueError:
+        return None
+    pairs: list[str] = []
+    for i, word in enumerate(words):
+        if word in ("-X", "--X") and i + 1 < len(words):
+            pairs.append(words[i + 1])
+        elif word.startswith(("-X=", "--X=")):
+            pairs.append(word.split("=", 1)[1])
+    ranked: list[tuple[int, str]] = []
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        package, _, variable = name.rpartition(".")
+        value = value.strip("'\"")
+        if not _VERSION_VARIABLE.fullmatch(variable) or not _SEMVER.fullmatch(value):
+            continue
+        own = package == "main" or package == main_path or package.startswith(main_path + "/")
+        ranked.append((0 if own else 1, value if value.startswith("v") else f"v{value}"))
+    return min(ranked)[1] if ranked else None
 
 
 class GoCataloger:
@@ -94,7 +138,12 @@ class GoCataloger:
             base_meta["go.path"] = info.path
         out: list[Package] = []
         if info.main is not None:
-            out.append(_module_package(info.main, location, {**base_meta, "go.main": "true"}))
+            main, meta = info.main, {**base_meta, "go.main": "true"}
+            stamped = ldflags_version(info.settings, main.path)
+            if main.version == DEVEL and main.replace is None and stamped is not None:
+                main = Module(main.path, stamped, main.sum)
+                meta["go.version_source"] = "ldflags"
+            out.append(_module_package(main, location, meta))
         out.extend(_module_package(dep, location, base_meta) for dep in info.deps)
         stdlib_version = toolchain_version(info.go_version)
         if stdlib_version is None:

@@ -1,11 +1,15 @@
-"""Java archives (jar/war/ear), identified by their Maven coordinates.
+"""Java archives (jar/war/ear/hpi/…), identified by their Maven coordinates.
 
 ``META-INF/maven/<group>/<artifact>/pom.properties`` is what Maven writes into every artifact it
 builds, so it gives exact coordinates; shaded jars carry one per bundled artifact and each is a
-package. Archives built by other tools fall back to ``META-INF/MANIFEST.MF`` and then to the
-``name-1.2.3.jar`` file name. Archives nested in wars and fat jars (``WEB-INF/lib``,
-``BOOT-INF/lib``) are opened too, within depth and size limits so a hostile archive cannot
-exhaust memory.
+package (re-packagers also leave ``pom.properties`` elsewhere in the archive: those count too).
+Without any, the ``pom.xml`` Maven writes beside it gives the coordinates. Archives built by
+other tools fall back to ``META-INF/MANIFEST.MF``: a Jenkins plugin's ``Group-Id``/``Short-Name``/
+``Plugin-Version``, then the ``name-1.2.3.jar`` file name with the manifest's version, and for a
+versionless file name the manifest's title and vendor id. Instrumentation-only jars (New Relic's
+``Weave-Classes`` weavers) describe the library they patch, not themselves: they are named skips.
+Archives nested in wars and fat jars (``WEB-INF/lib``, ``BOOT-INF/lib``, ``META-INF/jars``) are
+opened too, within depth and size limits so a hostile archive cannot exhaust memory.
 
 Archives are streamed through the reader's ``extract`` hook: only the findings (coordinates and
 skip reasons, a few hundred bytes) are kept, never the archive. ``zipfile`` needs to seek (the
@@ -26,6 +30,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
+from xml.etree import ElementTree
 
 from packageurl import PackageURL
 
@@ -33,7 +38,10 @@ from imagetrust.catalog.model import CatalogSkip, Location, OSInfo, Package
 from imagetrust.catalog.spool import spool_dir
 from imagetrust.image.files import FileEntry, FileRequest, FileTree
 
-ARCHIVE_SUFFIXES = (".jar", ".war", ".ear", ".jpi", ".hpi")
+ARCHIVE_SUFFIXES = (".jar", ".war", ".ear", ".par", ".hpi", ".jpi", ".sar", ".nar", ".kar",
+                    ".rar", ".lpkg")
+"""Every zip-based Java archive suffix in use (Java EE resource adapters are ``.rar``, Liferay
+``.lpkg``, Karaf ``.kar``, NiFi ``.nar``, JBoss ``.sar``, Jenkins ``.hpi``/``.jpi``)."""
 MAX_ARCHIVE_SIZE = 256 * 1024 * 1024
 MAX_NESTED_SIZE = 64 * 1024 * 1024
 MAX_NESTED_TOTAL = 256 * 1024 * 1024
@@ -46,7 +54,9 @@ _ZIP_STARTS = (b"PK", b"#!")
 _NOT_A_ZIP = "not a readable zip archive: no zip signature at the start"
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError,
                NotImplementedError, ValueError)
-_POM_PROPERTIES = re.compile(r"META-INF/maven/[^/]+/[^/]+/pom\.properties")
+_POM_PROPERTIES = re.compile(r"(?:.*/)?pom\.properties")
+_CANONICAL_POM = re.compile(r"META-INF/maven/[^/]+/[^/]+/pom\.(?:properties|xml)")
+_POM_XML = re.compile(r"META-INF/maven/.+/pom\.xml")
 _FILENAME = re.compile(r"(?P<name>.+)-(?P<version>\d[\w.+~\-]*)")
 
 
@@ -187,16 +197,19 @@ def _scan(
     with archive:
         try:
             infos = archive.infolist()
-            found = list(_identify(archive, infos, virtual.rsplit("/", 1)[-1]))
+            found = _identify(archive, infos, virtual.rsplit("/", 1)[-1].rsplit(":", 1)[-1])
         except _ArchiveError as exc:
             yield virtual, str(exc)
             return
         except _ZIP_ERRORS as exc:
             yield virtual, f"not a readable zip archive: {exc}"
             return
-        if not found:
-            yield virtual, "no Maven coordinates in pom.properties, MANIFEST.MF or the file name"
-        for coords in found:
+        if isinstance(found, str):
+            yield virtual, found
+        elif not found:
+            yield virtual, ("no Maven coordinates in pom.properties, pom.xml, MANIFEST.MF or the "
+                            "file name")
+        for coords in found if isinstance(found, list) else ():
             yield virtual, coords
         for info in infos:
             if not info.filename.lower().endswith(ARCHIVE_SUFFIXES) or info.is_dir():
@@ -239,45 +252,101 @@ def _read_limited(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -
 
 def _identify(
     archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], filename: str
-) -> Iterator[_Coordinates]:
-    poms = [i for i in infos if _POM_PROPERTIES.fullmatch(i.filename)]
+) -> list[_Coordinates] | str:
+    """Every artifact the archive describes, or why it is not reported (an instrumentation jar).
+
+    ``pom.properties`` anywhere in the archive, canonical ones first and duplicates once; without
+    any usable one, the canonical ``pom.xml`` files; then the manifest and the file name.
+    """
     manifest = _manifest(archive, infos)
+    if manifest.get("weave-classes"):
+        return ("instrumentation-only jar (Weave-Classes in MANIFEST.MF): it patches another "
+                "library and is not one")
     licenses = tuple(v for v in [manifest.get("bundle-license", "")] if v)
-    any_pom = False
-    for info in sorted(poms, key=lambda i: i.filename):
+    found: dict[tuple[str | None, str, str], _Coordinates] = {}
+    poms = [i for i in infos if _POM_PROPERTIES.fullmatch(i.filename) and not i.is_dir()]
+    for info in sorted(poms, key=lambda i: (not _CANONICAL_POM.fullmatch(i.filename),
+                                            i.filename)):
         props = _properties(_read_limited(archive, info, _MAX_SMALL_ENTRY))
-        group, artifact, version = (props.get(k, "") for k in ("groupId", "artifactId", "version"))
-        if artifact and version and "${" not in version:
-            any_pom = True
-            yield _Coordinates(group or None, artifact, version, "pom.properties", licenses)
-    if any_pom:
-        return
+        coords = _usable(props.get("groupId", ""), props.get("artifactId", ""),
+                         props.get("version", ""), "pom.properties", licenses)
+        if coords is not None:
+            found.setdefault((coords.group, coords.artifact, coords.version), coords)
+    if not found:
+        for info in sorted((i for i in infos if _POM_XML.fullmatch(i.filename)),
+                           key=lambda i: i.filename):
+            coords = _pom_xml(_read_limited(archive, info, _MAX_SMALL_ENTRY), licenses)
+            if coords is not None:
+                found.setdefault((coords.group, coords.artifact, coords.version), coords)
+    if found:
+        return list(found.values())
     coords = _from_manifest(manifest, filename, licenses)
-    if coords is not None:
-        yield coords
+    return [] if coords is None else [coords]
+
+
+def _usable(
+    group: str, artifact: str, version: str, source: str, licenses: tuple[str, ...]
+) -> _Coordinates | None:
+    """Coordinates when artifact and version are present and no unresolved ``${…}`` remains."""
+    group, artifact, version = group.strip(), artifact.strip(), version.strip()
+    if not artifact or not version or "${" in f"{group}{artifact}{version}":
+        return None
+    return _Coordinates(group or None, artifact, version, source, licenses)
+
+
+def _pom_xml(data: bytes, licenses: tuple[str, ...]) -> _Coordinates | None:
+    """Coordinates of a project's ``pom.xml`` (group and version may come from its parent).
+
+    Documents declaring a DTD are refused: a pom needs none, and entity expansion is the classic
+    XML bomb.
+    """
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        return None
+    try:
+        root = ElementTree.fromstring(data)
+    except (ElementTree.ParseError, ValueError):
+        return None
+
+    def child(node: ElementTree.Element | None, name: str) -> str:
+        if node is None:
+            return ""
+        for item in node:
+            if item.tag.rsplit("}", 1)[-1] == name:
+                return (item.text or "").strip()
+        return ""
+
+    parent = next((n for n in root if n.tag.rsplit("}", 1)[-1] == "parent"), None)
+    group = child(root, "groupId") or child(parent, "groupId")
+    version = child(root, "version") or child(parent, "version")
+    return _usable(group, child(root, "artifactId"), version, "pom.xml", licenses)
 
 
 def _from_manifest(
     manifest: dict[str, str], filename: str, licenses: tuple[str, ...]
 ) -> _Coordinates | None:
+    """Jenkins plugin fields, else the file name's artifact, else the manifest's own names."""
+    if manifest.get("short-name") and manifest.get("plugin-version"):
+        return _usable(manifest.get("group-id", ""), manifest["short-name"],
+                       manifest["plugin-version"], "MANIFEST.MF", licenses)
     stem = filename.rsplit(".", 1)[0]
     by_name = _FILENAME.fullmatch(stem)
-    # The file name is usually the artifactId; OSGi and title fields name something else.
-    symbolic = manifest.get("bundle-symbolicname", "").split(";", 1)[0].strip()
-    artifact = (by_name.group("name") if by_name else stem) or symbolic or manifest.get(
-        "implementation-title", ""
-    )
-    version = next(
+    declared = next(
         (manifest[k] for k in ("implementation-version", "bundle-version", "specification-version")
          if manifest.get(k)),
-        by_name.group("version") if by_name else "",
+        "",
     )
-    if not artifact or not version:
-        return None
-    source = "MANIFEST.MF" if manifest.get("implementation-version") or manifest.get(
-        "bundle-version") or manifest.get("specification-version") else "filename"
-    group = manifest.get("implementation-vendor-id") or None
-    return _Coordinates(group, artifact, version, source, licenses)
+    symbolic = manifest.get("bundle-symbolicname", "").split(";", 1)[0].strip()
+    group = manifest.get("implementation-vendor-id", "")
+    if by_name:  # the file name is usually the artifactId
+        artifact, version = by_name.group("name"), declared or by_name.group("version")
+        source = "MANIFEST.MF" if declared else "filename"
+    else:  # a versionless file name names nothing: the manifest's title or bundle name does
+        title = manifest.get("implementation-title", "") or manifest.get("specification-title", "")
+        prefix, _, last = symbolic.rpartition(".")
+        artifact = title or last or stem
+        group = group or prefix  # com.fasterxml.jackson.core.jackson-databind → its group
+        version, source = declared, "MANIFEST.MF"
+    return _usable(group, artifact, version, source, licenses)
 
 
 def _manifest(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> dict[str, str]:
@@ -303,16 +372,50 @@ def _manifest(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> dict[st
 
 
 def _properties(data: bytes) -> dict[str, str]:
-    """The subset of java.util.Properties syntax Maven writes: ``key=value``, ``#`` comments."""
+    """``java.util.Properties`` syntax: ``key=value``, ``key: value`` or ``key value``, ``#``/``!``
+    comments, a trailing odd backslash continuing the line, and backslash escapes."""
     out: dict[str, str] = {}
+    logical: list[str] = []
+    pending = ""
     for raw in data.decode("latin-1").splitlines():
-        line = raw.strip()
-        if not line or line[0] in "#!":
+        line = raw.lstrip() if pending else raw.strip()
+        if not pending and (not line or line[0] in "#!"):
             continue
-        match = re.match(r"([^=:\s]+)\s*[=:\s]\s*(.*)", line)
-        if match:
-            out[match.group(1)] = match.group(2).replace("\\:", ":").replace("\\=", "=").strip()
+        trailing = len(line) - len(line.rstrip("\\"))
+        if trailing % 2:
+            pending += line[:-1]
+            continue
+        logical.append(pending + line)
+        pending = ""
+    if pending:
+        logical.append(pending)
+    for line in logical:
+        key, value = _split_property(line.strip())
+        if key:
+            out[key] = value
     return out
+
+
+def _split_property(line: str) -> tuple[str, str]:
+    """Key and value of one logical line, escapes resolved (``\\:`` ``\\=`` ``\\uXXXX``…)."""
+    at = 0
+    while at < len(line) and line[at] not in "=: \t\f":
+        at += 2 if line[at] == "\\" else 1
+    key = line[:at]
+    rest = line[at:].lstrip(" \t\f")
+    if rest[:1] in ("=", ":") and (at == len(line) or line[at] in " \t\f=:"):
+        rest = rest[1:].lstrip(" \t\f")
+    return _unescape(key), _unescape(rest).strip()
+
+
+def _unescape(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        char = match.group(1)
+        if char.startswith("u"):
+            return chr(int(char[1:], 16))
+        return {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}.get(char, char)
+
+    return re.sub(r"\\(u[0-9a-fA-F]{4}|.)", replace, text)
 
 
 def _package(coords: _Coordinates, entry: FileEntry, virtual: str) -> Package:

@@ -4,10 +4,15 @@ Only the root manifest of an installed package counts: ``node_modules/NAME/packa
 ``node_modules/@scope/NAME/package.json``. Packages also ship nested ``package.json`` files
 (``helpers/esm/package.json`` with just ``{"type": "module"}``) that are not packages, and an
 application's own manifest or lockfile does not prove anything is installed.
+
+Names are checked as npm checks them before publishing (validate-npm-package-name, the rules an
+already published name must still meet): a manifest whose name npm could never have served is
+not a registry package, so it is a named skip, never rewritten into something that is.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +25,27 @@ from imagetrust.image.files import FileEntry, FileRequest, FileTree
 
 _PATTERNS = ("**/node_modules/*/package.json", "**/node_modules/@*/*/package.json")
 _MAX_MANIFEST = 4 * 1024 * 1024
+_URL_SAFE = re.compile(r"[A-Za-z0-9\-_.!~*'()]+")
+"""What JavaScript's encodeURIComponent leaves unchanged: npm requires it of every name part."""
+_SCOPED = re.compile(r"@([^/]+)/([^/]+)")
+_RESERVED = frozenset({"node_modules", "favicon.ico"})
+
+
+def npm_name_problem(name: str) -> str | None:
+    """Why npm would refuse ``name`` (as a name published packages may have), else None."""
+    if not name:
+        return "the name is empty"
+    if name != name.strip():
+        return "the name has leading or trailing spaces"
+    if name.startswith((".", "_")):
+        return "the name starts with a period or an underscore"
+    if name.lower() in _RESERVED:
+        return f"{name!r} is a reserved name"
+    scoped = _SCOPED.fullmatch(name)
+    parts = scoped.groups() if scoped else (name,)
+    if any(not _URL_SAFE.fullmatch(part) for part in parts):
+        return "the name can only contain URL-friendly characters"
+    return None
 
 
 class NodeCataloger:
@@ -64,6 +90,9 @@ class NodeCataloger:
         name, version = manifest.get("name"), manifest.get("version")
         if not isinstance(name, str) or not isinstance(version, str) or not name or not version:
             return CatalogSkip(self.name, entry.path, "package.json lacks a name or version")
+        problem = npm_name_problem(name)
+        if problem is not None:
+            return CatalogSkip(self.name, entry.path, f"invalid npm name {name!r}: {problem}")
         scope: str | None = None
         bare = name
         if name.startswith("@") and "/" in name:

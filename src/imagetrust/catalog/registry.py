@@ -35,10 +35,10 @@ CATALOGER_VERSIONS: Mapping[str, int] = MappingProxyType({
     "dpkg": 1,
     "apk": 1,
     "rpm": 1,
-    "python": 1,
-    "node": 1,
-    "go": 1,
-    "java": 1,
+    "python": 2,
+    "node": 2,
+    "go": 2,
+    "java": 2,
 })
 """One version per cataloger ``name``. Bump a cataloger's entry whenever its output for the same
 files can change: a parsing fix, a new field, other paths or size limits in its requests, a
