@@ -243,9 +243,10 @@ def dpkg_verdicts(pairs: list[Pair], workdir: Path) -> list[int | None]:
     script = (
         'while read -r a b; do '
         'dpkg --compare-versions "$a" lt "$b" 2>/dev/null; lt=$?; '
+        'if [ $lt = 0 ]; then echo -1; continue; fi; '
         'dpkg --compare-versions "$a" eq "$b" 2>/dev/null; eq=$?; '
         'if [ $lt -gt 1 ] || [ $eq -gt 1 ]; then echo x; '
-        'elif [ $lt = 0 ]; then echo -1; elif [ $eq = 0 ]; then echo 0; else echo 1; fi; '
+        'elif [ $eq = 0 ]; then echo 0; else echo 1; fi; '
         'done < "$1"'
     )
     out = subprocess.run(["sh", "-c", script, "sh", str(listing)], capture_output=True,

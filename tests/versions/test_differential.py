@@ -54,7 +54,7 @@ def _spread(truth: list[int | None]) -> None:
 
 
 def test_dpkg_generated(tmp_path: Path) -> None:
-    pairs = generate.pairs(generate.dpkg_version, 1200, seed=1)
+    pairs = generate.pairs(generate.dpkg_version, 1000, seed=1)
     truth = dpkg_verdicts(pairs, tmp_path)
     assert _disagreements("deb", pairs, truth) == []
     _spread(truth)
