@@ -32,8 +32,8 @@ OS_DETECTION = "os-release"
 
 CATALOGER_VERSIONS: Mapping[str, int] = MappingProxyType({
     OS_DETECTION: 1,
-    "dpkg": 1,
-    "apk": 1,
+    "dpkg": 2,
+    "apk": 2,
     "rpm": 1,
     "python": 1,
     "node": 1,
