@@ -40,7 +40,9 @@ STATUS_PATH = "var/lib/dpkg/status"
 STATUS_D_GLOB = "var/lib/dpkg/status.d/*"
 LIST_GLOB = "var/lib/dpkg/info/*.list"
 COPYRIGHT_GLOB = "usr/share/doc/*/copyright"
-COPYRIGHT_MAX_SIZE = 256 * 1024
+COPYRIGHT_MAX_SIZE = 4 * 1024 * 1024
+# Measured on Debian 12: libboost*1.74.0's copyright files are 2.0 MB (256 KB, the old cap, lost
+# their licences). Each file is read once per image and counts against the reader's budget.
 
 _VERSION = re.compile(r"^(?:(?P<epoch>\d+):)?(?P<rest>[A-Za-z0-9][A-Za-z0-9.+~:-]*)$")
 _SOURCE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9.+-]*)(?:\s*\((?P<version>[^)]+)\))?$")
