@@ -130,6 +130,7 @@ name here means the same kind of fixture in every module that defines it."""
 SLOW_TESTS = frozenset({
     # Measured alone over about 1 s (``pytest --durations=0``, 2026-12-02, load average ~1).
     "tests/versions/test_dpkg_sortable.py::test_text_order_is_dpkg_order",  # 5.7 s, dpkg
+    "tests/versions/test_differential.py::test_dpkg_generated",  # 3 s, one dpkg fork per pair
     "tests/image/test_hardening.py::test_zero_filled_jars_stay_within_a_memory_bound",  # 4.3 s
     "tests/match/db/test_status_store.py::test_lookup_uses_the_index_and_is_fast",  # 3.1 s
     "tests/versions/test_upstream_vectors.py::test_rpm_autotest_vectors",  # 2.2 s

@@ -158,21 +158,32 @@ def test_apk_214_stable_vectors(test_data: Path) -> None:
         assert compare("apk", a, b) == VERDICT[op], line
 
 
-# apk-tools v3 (master) changed the grammar in three ways; we implement 2.14 (what Alpine's
-# releases ship with), so these v3 lines are expected to disagree, and nothing else does.
+# apk-tools v3 (master) changed the grammar; we implement 2.14 (what Alpine's releases and secdb
+# were written for), so these v3 lines disagree, and nothing else does. Every entry was checked
+# against apk-tools 2.14's own version.c (tests/versions/oracles.py:apk_compare).
 APK_V3_DIFFERENCES = {
     # v3 added "~<hex commit hash>" tokens; 2.14 stops at '~', so both sides tie.
     "1.0~1234 < 1.0~2345": "commit hash token (v3 only)",
     "1.0~1234-r1 < 1.0~2345-r0": "commit hash token (v3 only)",
     "1.0~1234-r1 > 1.0~1234-r0": "commit hash token (v3 only)",
     "0.1_pre2~1234abcd": "commit hash token (v3 only): invalid in 2.14",
-    # v3 rejects an empty revision number; 2.14 reads "-r" as -r0.
+    # v3 rejects an empty revision number and a second revision; 2.14 reads "-r" as -r0.
     "!0.1-r": "empty revision number valid in 2.14",
-    # v3 rejects an empty suffix name; 2.14 reads "_" as "no suffix".
-    "!0.1_": "empty suffix valid in 2.14",
-    "!0.1_-r0": "empty suffix valid in 2.14",
-    "!0.1__alpha": "empty suffix valid in 2.14",
-    "!0.1_1_alpha": "empty suffix valid in 2.14",
+    "!0.1-r2-r3": "a second revision is valid in 2.14",
+    # v3 rejects a trailing "_"; 2.14 ends the version there.
+    "!0.1_": "trailing '_' valid in 2.14",
+    # v3 rejects digits after a letter; 2.14 reads them as a new number (1.9.5p2).
+    "!0.1a1": "letter followed by digits valid in 2.14",
+    # v3 requires a leading number; 2.14 reads a missing one as 0.
+    "!-r1": "no leading number valid in 2.14",
+    "!.1": "no leading number valid in 2.14",
+    "!a": "no leading number valid in 2.14",
+    "!_pre1": "no leading number valid in 2.14",
+    # v3 compares numbers with leading zeros as strings; 2.14 counts extra zeros negatively.
+    "8.2.0 < 8.2.001": "leading zeros (2.14: 8.2.001 < 8.2.0)",
+    "8.2.0015 < 8.2.002": "leading zeros (2.14: 8.2.002 < 8.2.0015)",
+    # v3's "~" matches a prefix of the version; 2.14's is equal while either chain lasts.
+    "3.8 !~ 3.8.1": "fuzzy match is symmetric in 2.14",
 }
 
 

@@ -6,6 +6,10 @@ the source package the Alpine secdb is keyed by), ``L`` licence, ``m`` maintaine
 commit, ``t`` build time. The whole database lives in one file, so every package's location is that
 file in the layer that last wrote it. purl: ``pkg:apk/alpine/NAME@VER?arch=..&distro=alpine-3.19.1``
 (purl-spec apk type; the distro qualifier as Syft and Trivy write it).
+
+Only ``\n`` ends a line, as apk-tools reads the file; ``str.splitlines()`` would also split on
+form feed, ``\x1c``-``\x1e``, U+0085 and U+2028, so a description (``T:``) could inject a
+``V:`` line or end a record early. A UTF-8 byte order mark at the start is ignored.
 """
 
 from __future__ import annotations
@@ -31,9 +35,9 @@ def iter_records(text: str) -> Iterator[tuple[int, dict[str, str], str | None]]:
     fields: dict[str, str] = {}
     start = 0
     problem: str | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
         line = raw.rstrip("\r")
-        if not line:
+        if len(line) < 2 and line < "\x80":  # apk-tools: a line under two bytes ends a record
             if fields or problem:
                 yield start, fields, problem
                 fields, problem = {}, None

@@ -14,6 +14,11 @@ identifiers they expect):
   layer that installed the package version present in the image. That is the layer to blame for
   the package's vulnerabilities, which is what base-image attribution needs. It is recorded as a
   second location; ``Package.introduced_by`` picks the earliest.
+- Only ``\n`` ends a line, as in dpkg's own parser: ``str.splitlines()`` would also break on form
+  feed, ``\x1c``-``\x1e``, U+0085 and U+2028, letting a package description inject fields or
+  split a stanza in two. A UTF-8 byte order mark at the start is ignored (dpkg refuses the file;
+  an editor's BOM should not hide every package). A ``status`` that is a symlink is followed
+  inside the image root (:mod:`.links`); the package locations then name the target.
 - Licences come from DEP-5 ``License:`` lines and ``/usr/share/common-licenses/NAME`` references
   in ``usr/share/doc/<pkg>/copyright`` (the same evidence docker-library/repo-info lists), only
   for files under :data:`COPYRIGHT_MAX_SIZE`.
@@ -26,6 +31,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from imagetrust.catalog import links
 from imagetrust.catalog.model import CatalogSkip, Location, OSInfo, Package
 from imagetrust.catalog.purl import make_purl
 from imagetrust.image.files import FileEntry, FileRequest, FileTree
@@ -34,7 +40,9 @@ STATUS_PATH = "var/lib/dpkg/status"
 STATUS_D_GLOB = "var/lib/dpkg/status.d/*"
 LIST_GLOB = "var/lib/dpkg/info/*.list"
 COPYRIGHT_GLOB = "usr/share/doc/*/copyright"
-COPYRIGHT_MAX_SIZE = 256 * 1024
+COPYRIGHT_MAX_SIZE = 4 * 1024 * 1024
+# Measured on Debian 12: libboost*1.74.0's copyright files are 2.0 MB (256 KB, the old cap, lost
+# their licences). Each file is read once per image and counts against the reader's budget.
 
 _VERSION = re.compile(r"^(?:(?P<epoch>\d+):)?(?P<rest>[A-Za-z0-9][A-Za-z0-9.+~:-]*)$")
 _SOURCE = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9.+-]*)(?:\s*\((?P<version>[^)]+)\))?$")
@@ -53,6 +61,11 @@ class Stanza:
     invalid: str | None = None
 
 
+def control_lines(text: str) -> list[str]:
+    """Lines of a control-format database: split on ``\n`` only, a leading BOM dropped."""
+    return text.removeprefix("\ufeff").split("\n")
+
+
 def iter_stanzas(text: str) -> Iterator[Stanza]:
     """Paragraphs separated by blank lines. Continuation lines are dropped (no field read here
     spans lines); field names are case-insensitive (Debian policy 5.1), stored canonically.
@@ -63,13 +76,15 @@ def iter_stanzas(text: str) -> Iterator[Stanza]:
     fields: dict[str, str] = {}
     start = 0
     invalid: str | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(control_lines(text), start=1):
         line = raw.rstrip("\r")
-        if not line.strip():
+        if not line:
             if fields or invalid:
                 yield Stanza(fields, start, invalid)
                 fields, invalid = {}, None
             continue
+        if not line.strip(" \t\v\f"):
+            continue  # dpkg: blank inside a value (a warning), or skipped between stanzas
         if line[0] in " \t" or line.startswith("#"):
             continue
         if not fields and invalid is None:
@@ -124,6 +139,13 @@ class DpkgCataloger:
             FileRequest(patterns=(COPYRIGHT_GLOB,), max_size=COPYRIGHT_MAX_SIZE),
         )
 
+    def follow(self, files: FileTree, asked: frozenset[str]) -> tuple[str, ...]:
+        """What a symlinked ``status`` still needs read (see :func:`.run.follow_links`)."""
+        status = files.get(STATUS_PATH)
+        if status is None or status.kind != "symlink":
+            return ()
+        return links.wanted(files, STATUS_PATH, asked)
+
     def catalog(
         self, files: FileTree, os_info: OSInfo | None
     ) -> tuple[Sequence[Package], Sequence[CatalogSkip]]:
@@ -132,6 +154,11 @@ class DpkgCataloger:
         licence_cache: dict[str, tuple[str, ...]] = {}
         sources: list[tuple[FileEntry, bool]] = []
         status = files.get(STATUS_PATH)
+        if status is not None and status.kind == "symlink":
+            resolved = links.resolve(files, STATUS_PATH)
+            if resolved.problem is not None:
+                skips.append(CatalogSkip(self.name, STATUS_PATH, resolved.problem))
+            status = resolved.entry
         if status is not None:
             sources.append((status, False))
         sources.extend(

@@ -16,7 +16,9 @@ import imagetrust
 from imagetrust.catalog.apk import ApkCataloger
 from imagetrust.catalog.dpkg import DpkgCataloger
 from imagetrust.catalog.model import Cataloger
+from imagetrust.catalog.opkg import OpkgCataloger
 from imagetrust.catalog.rpm import RpmCataloger
+from imagetrust.catalog.rpm.manifest import RpmManifestCataloger
 from imagetrust.image import layercache
 
 # Language catalogers live in modules written separately; each is used once it exists.
@@ -32,9 +34,11 @@ OS_DETECTION = "os-release"
 
 CATALOGER_VERSIONS: Mapping[str, int] = MappingProxyType({
     OS_DETECTION: 1,
-    "dpkg": 1,
-    "apk": 1,
+    "dpkg": 2,  # \n-only lines, BOM, symlinked status, copyright files up to 4 MB
+    "apk": 2,
     "rpm": 1,
+    "opkg": 1,
+    "rpm-manifest": 1,
     "python": 2,
     "node": 2,
     "go": 2,
@@ -49,7 +53,8 @@ of the old code. A cataloger missing here may declare its own integer ``version`
 
 def default_catalogers() -> list[Cataloger]:
     """OS package catalogers, then every available language cataloger, in a fixed order."""
-    catalogers: list[Cataloger] = [DpkgCataloger(), ApkCataloger(), RpmCataloger()]
+    catalogers: list[Cataloger] = [DpkgCataloger(), ApkCataloger(), RpmCataloger(),
+                                   OpkgCataloger(), RpmManifestCataloger()]
     for module_name, class_name in _LANGUAGE_CATALOGERS:
         try:
             module = importlib.import_module(module_name)

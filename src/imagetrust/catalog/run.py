@@ -4,14 +4,20 @@ Each cataloger declares its files up front; the union of those requests goes to 
 in a single pass, and every cataloger then works on the same merged tree. Packages found twice
 (the same purl, e.g. a database reachable under two paths) are merged, and the output order is
 deterministic so reports and SBOMs diff cleanly between runs.
+
+A cataloger whose database path turned out to be a symlink names the paths it still needs
+through an optional ``follow(files, asked)`` method; only then are the layers read again, for
+just those paths (see :mod:`.links`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 
+from imagetrust.catalog.links import MAX_HOPS, glob_escape
 from imagetrust.catalog.model import Catalog, Cataloger, CatalogSkip, Location, Package
 from imagetrust.catalog.osrelease import OS_REQUEST, detect_os
 from imagetrust.catalog.registry import default_catalogers, inventory_key
@@ -36,14 +42,37 @@ def catalog_image(
     from imagetrust.image.reader import read_files  # the image stage's reader, imported late
 
     chosen = list(catalogers) if catalogers is not None else default_catalogers()
-    requests = collect_requests(chosen)
-    if cache_dir is None:
-        files = read_files(source, image, requests)
-    else:
+
+    def read(requests: Sequence[FileRequest]) -> FileTree:
+        if cache_dir is None:
+            return read_files(source, image, requests)
         with spooling_in(cache_dir / "spool"):
-            files = read_files(source, image, requests, cache_dir=cache_dir,
-                               cache_key=inventory_key(chosen))
+            return read_files(source, image, requests, cache_dir=cache_dir,
+                              cache_key=inventory_key(chosen))
+
+    files = follow_links(read(collect_requests(chosen)), chosen, read)
     return catalog_files(files, chosen)
+
+
+def follow_links(files: FileTree, catalogers: Sequence[Cataloger],
+                 read: Callable[[Sequence[FileRequest]], FileTree]) -> FileTree:
+    """Read the paths catalogers' ``follow`` methods still want (symlink targets), one more pass
+    over the layers per hop, until nothing new is wanted; ``files`` grows by what is found."""
+    asked: set[str] = set()
+    for _ in range(MAX_HOPS):
+        more: set[str] = set()
+        for cataloger in catalogers:
+            follow = getattr(cataloger, "follow", None)
+            if callable(follow):
+                more.update(follow(files, frozenset(asked)))
+        more -= asked
+        if not more:
+            break
+        asked |= more
+        extra = read([FileRequest(tuple(glob_escape(p) for p in sorted(more)))])
+        files = FileTree(MappingProxyType({**files.files, **extra.files}),
+                         files.skips + extra.skips)
+    return files
 
 
 def collect_requests(catalogers: Sequence[Cataloger]) -> list[FileRequest]:

@@ -19,7 +19,7 @@ from imagetrust.match.matchers.ubuntu import UbuntuMatcher
 MATCHER_VERSIONS: Mapping[str, int] = MappingProxyType({
     "debian": 1,
     "ubuntu": 1,
-    "alpine": 1,
+    "alpine": 2,  # apk versions: a letter followed by digits (1.9.5p2-r1) ordered as apk 2.14
     "osv": 1,
 })
 """One version per matcher ``name``. Bump a matcher's entry whenever its findings for the same
