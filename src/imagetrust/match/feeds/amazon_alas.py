@@ -15,7 +15,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from imagetrust.match.feeds.common import GZIP_MAGIC, dumps, feed_error, gunzip
-from imagetrust.match.feeds.model import AdvisoryRow, AffectedRow, FeedData, FeedUnit, SeverityRow
+from imagetrust.match.feeds.model import (
+    AdvisoryRow,
+    AffectedRow,
+    FeedData,
+    FeedUnit,
+    SeverityRow,
+    only_release,
+)
 from imagetrust.match.fixstate import RPM_FIXED
 
 FEED = "amazon-alas"
@@ -66,8 +73,8 @@ def parse_bytes(data: bytes, source: str | None = None) -> FeedData:
             continue
         count += 1
         _update(update, src, advisories, affected, severities)
-    return FeedData(FEED, src, count, advisories=advisories, affected=affected,
-                    severities=severities)
+    return only_release(FeedData(FEED, src, count, advisories=advisories, affected=affected,
+                                 severities=severities))
 
 
 def _update(

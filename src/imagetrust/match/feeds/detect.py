@@ -99,7 +99,7 @@ def parse_file(path: Path, feed: str | None = None) -> list[FeedData] | None:
         data = gunzip(data, label)
     elif data[:3] == oracle_elsa.BZ2_MAGIC:
         data = oracle_elsa.bunzip(data, label)
-    if data[:4] == ZSTD_MAGIC or data[257:262] == b"ustar":
+    if data[:4] == ZSTD_MAGIC:  # Red Hat's archive of VEX documents (tar.zst)
         if feed not in (None, redhat_csaf.FEED):
             raise feed_error(label, f"an archive of CSAF documents is not a {feed} feed")
         return [redhat_csaf.parse_bytes(data, redhat_csaf.FEED)]

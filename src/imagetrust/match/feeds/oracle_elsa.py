@@ -19,7 +19,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from imagetrust.match.feeds.common import MAX_INFLATED, dumps, feed_error, size_text
-from imagetrust.match.feeds.model import AdvisoryRow, AffectedRow, FeedData, FeedUnit, SeverityRow
+from imagetrust.match.feeds.model import (
+    AdvisoryRow,
+    AffectedRow,
+    FeedData,
+    FeedUnit,
+    SeverityRow,
+    only_release,
+)
 from imagetrust.match.fixstate import RPM_FIXED
 
 FEED = "oracle-elsa"
@@ -77,8 +84,8 @@ def parse_bytes(data: bytes, source: str | None = None) -> FeedData:
     for definition in root.iter(f"{_NS}definition"):
         count += 1
         _definition(definition, src, advisories, affected, severities)
-    return FeedData(FEED, src, count, advisories=advisories, affected=affected,
-                    severities=severities)
+    return only_release(FeedData(FEED, src, count, advisories=advisories, affected=affected,
+                                 severities=severities))
 
 
 def _definition(
