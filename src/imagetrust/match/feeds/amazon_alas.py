@@ -48,7 +48,7 @@ def units(base_url: str, selectors: Sequence[str]) -> list[FeedUnit]:
 def looks_like(head: bytes) -> bool:
     start = head[:512].lstrip()
     return (start.startswith(b"<?xml") or start.startswith(b"<updates")) and \
-        b"<updates" in head[:512] and b"ALAS" in head[:1 << 16]
+        b"<updates" in head[:512] and b"<id>ALAS" in head[:1 << 20]
 
 
 def parse_bytes(data: bytes, source: str | None = None) -> FeedData:
