@@ -51,4 +51,40 @@ def base_urls(url: str) -> dict[str, str]:
         "osv": f"{url}/osv",
         "kev": f"{url}/kev",
         "epss": f"{url}/epss",
+        "redhat-csaf": f"{url}/redhat-csaf",
+        "oracle-elsa": f"{url}/oracle-elsa",
+        "amazon-alas": f"{url}/amazon-alas",
     }
+
+
+RPM_SAMPLES = Path(__file__).resolve().parents[1] / "data" / "feeds"
+
+
+def add_rpm_feed_units(mirror: Path) -> None:
+    """Every default unit of the Red Hat family feeds, from the real samples in tests/data/feeds:
+    the CSAF documents as one tar.zst, the ELSA OVAL bzip2-compressed under each release's name,
+    the ALAS updateinfo of each release."""
+    import bz2
+    import io
+    import tarfile
+
+    import zstandard
+
+    from imagetrust.match.feeds import amazon_alas, oracle_elsa, redhat_csaf
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for doc in sorted((RPM_SAMPLES / "redhat").glob("*.json")):
+            archive.add(doc, arcname=doc.name)
+    target = mirror / "redhat-csaf" / redhat_csaf.ARCHIVE_NAME
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(zstandard.ZstdCompressor().compress(buffer.getvalue()))
+    oval = bz2.compress((RPM_SAMPLES / "oracle/elsa-per-arch.xml").read_bytes())
+    for rel in oracle_elsa.DEFAULT_RELEASES:
+        (mirror / "oracle-elsa").mkdir(parents=True, exist_ok=True)
+        (mirror / "oracle-elsa" / f"com.oracle.elsa-ol{rel}.xml.bz2").write_bytes(oval)
+    samples = {"2": "updateinfo_2_items.xml.gz", "2023": "updateinfo_AL2023.xml.gz"}
+    for rel, path in amazon_alas.REPOSITORIES.items():
+        target = mirror / "amazon-alas" / path / "repodata/updateinfo.xml.gz"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(RPM_SAMPLES / "amazon" / samples[rel], target)

@@ -88,3 +88,52 @@ def alpine_verdict(installed: str, secfix_versions: list[str], compare: Compare)
     if compare(installed, highest) >= 0:
         return FixVerdict(None, highest, words, "installed version includes the fix")
     return FixVerdict(FIXED, highest, words, "installed version is older than the fix")
+
+
+# --- rpm distributions (Red Hat CSAF, Oracle ELSA, Amazon ALAS) -------------------------------
+# Row states the rpm feeds store (``affected.state``); ``nodsa_reason`` carries Red Hat's
+# remediation words for ``affected`` rows.
+RPM_FIXED = "fixed"
+RPM_AFFECTED = "affected"
+RPM_NOT_AFFECTED = "not-affected"
+RPM_INVESTIGATING = "under-investigation"
+
+# Red Hat remediation details of a known_affected component → imagetrust state
+RPM_NO_FIX_STATES = {
+    "will not fix": WONT_FIX,
+    "fix deferred": DEFERRED,
+    "out of support scope": END_OF_LIFE,
+}
+
+
+def rpm_verdict(
+    installed: str, rows: list[tuple[str, str | None, str | None]], compare: Compare
+) -> FixVerdict:
+    """One advisory's rows ``(state, fixed_version, detail)`` for one installed EVR → fix state.
+
+    A published fix decides (the package is affected while older than the lowest fix in its
+    release: any build at or above it carries the fix); without one, Red Hat's word on the
+    component does: known_affected with a remediation detail, under investigation, or not
+    affected.  ``installed`` and fixed versions are ``[epoch:]version-release``, compared with
+    rpm's ``rpmvercmp`` (a missing epoch is 0).
+    """
+    fixes = [fixed for state, fixed, _ in rows if state == RPM_FIXED and fixed]
+    if fixes:
+        lowest = fixes[0]
+        for fixed in fixes[1:]:
+            if compare(fixed, lowest) < 0:
+                lowest = fixed
+        words = f"fixed in {lowest}"
+        if compare(installed, lowest) >= 0:
+            return FixVerdict(None, lowest, words, "installed version includes the fix")
+        return FixVerdict(FIXED, lowest, words, "installed version is older than the fix")
+    states = {state for state, _, _ in rows}
+    details = [detail for state, _, detail in rows if state == RPM_AFFECTED and detail]
+    if RPM_AFFECTED in states:
+        detail = details[0] if details else None
+        state = RPM_NO_FIX_STATES.get((detail or "").strip().lower(), NOT_FIXED)
+        words = f"affected ({detail})" if detail else "affected"
+        return FixVerdict(state, None, words, f"known affected: {detail or 'no remediation'}")
+    if RPM_INVESTIGATING in states:
+        return FixVerdict(NOT_FIXED, None, "under investigation", "may be affected: not cleared")
+    return FixVerdict(None, None, "not affected", "the vendor lists it as not affected")

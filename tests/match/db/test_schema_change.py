@@ -14,7 +14,7 @@ from imagetrust.errors import DatabaseError
 from imagetrust.match.db import VulnDB, db_status, import_feed, update_feeds
 from imagetrust.match.db.schema import SCHEMA_VERSION
 from imagetrust.match.feeds import FEEDS, alpine_secdb, osv
-from tests.match.conftest import base_urls, zip_records
+from tests.match.conftest import add_rpm_feed_units, base_urls, zip_records
 from tests.support.feedserver import serve
 
 
@@ -86,6 +86,7 @@ def full_mirror(mirror: Path, test_data: Path) -> Path:
         if not (mirror / "osv" / eco / "all.zip").exists():
             zip_records(sorted((test_data / "osv/records" / eco).glob("*.json")),
                         mirror / "osv" / eco / "all.zip")
+    add_rpm_feed_units(mirror)
     return mirror
 
 

@@ -34,6 +34,9 @@ _MODULES: dict[str, tuple[str, str]] = {
     "osv": ("osv", "parse_zip"),
     "kev": ("kev", "parse_bytes"),
     "epss": ("epss", "parse_bytes"),
+    "redhat-csaf": ("redhat_csaf", "parse_bytes"),
+    "oracle-elsa": ("oracle_elsa", "parse_bytes"),
+    "amazon-alas": ("amazon_alas", "parse_bytes"),
 }
 NVD_FEED = "nvd"
 FEED_NAMES: tuple[str, ...] = (*_MODULES, NVD_FEED)

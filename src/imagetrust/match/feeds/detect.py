@@ -11,7 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from imagetrust.errors import UsageError
-from imagetrust.match.feeds import alpine_secdb, debian_tracker, epss, kev, nvd, osv
+from imagetrust.match.feeds import (
+    alpine_secdb,
+    amazon_alas,
+    debian_tracker,
+    epss,
+    kev,
+    nvd,
+    oracle_elsa,
+    osv,
+    redhat_csaf,
+)
 from imagetrust.match.feeds.common import (
     EMPTY_ZIP_MAGIC,
     GZIP_MAGIC,
@@ -24,7 +34,10 @@ from imagetrust.match.feeds.model import FeedData
 
 KNOWN = (
     debian_tracker.FEED, alpine_secdb.FEED, osv.FEED, nvd.FEED, kev.FEED, epss.FEED,
+    redhat_csaf.FEED, oracle_elsa.FEED, amazon_alas.FEED,
 )
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_XML_FEEDS = {oracle_elsa.FEED: oracle_elsa, amazon_alas.FEED: amazon_alas}
 
 
 def _kind_of_json(doc: Any) -> str | None:
@@ -36,11 +49,38 @@ def _kind_of_json(doc: Any) -> str | None:
         return epss.FEED
     if alpine_secdb.looks_like(doc):
         return alpine_secdb.FEED
+    if redhat_csaf.looks_like(doc):
+        return redhat_csaf.FEED
     if osv.looks_like(doc) or (isinstance(doc, list) and doc and all(map(osv.looks_like, doc))):
         return osv.FEED
     if debian_tracker.looks_like(doc):
         return debian_tracker.FEED
     return None
+
+
+def _kind_of_xml(data: bytes) -> str | None:
+    if oracle_elsa.looks_like(data):
+        return oracle_elsa.FEED
+    if amazon_alas.looks_like(data):
+        return amazon_alas.FEED
+    return None
+
+
+def split_by_release(data: FeedData) -> list[FeedData]:
+    """One result per release (``oracle-elsa/9``), the unit a scan asks for: a file such as
+    Oracle's ``elsa-all`` spans every release."""
+    groups: dict[str, list[Any]] = defaultdict(list)
+    for row in data.affected:
+        groups[row.ecosystem.split(":", 1)[1]].append(row)
+    results = []
+    for release, rows in sorted(groups.items()):
+        ids = {row.advisory_id for row in rows}
+        results.append(FeedData(
+            feed=data.feed, source=f"{data.feed}/{release}", record_count=len(ids),
+            advisories=[a for a in data.advisories if a.id in ids], affected=rows,
+            severities=[s for s in data.severities if s.advisory_id in ids],
+        ))
+    return results
 
 
 def parse_file(path: Path, feed: str | None = None) -> list[FeedData] | None:
@@ -57,6 +97,15 @@ def parse_file(path: Path, feed: str | None = None) -> list[FeedData] | None:
         raise feed_error(label, f"cannot read file ({error.strerror})") from error
     if data[:2] == GZIP_MAGIC:
         data = gunzip(data, label)
+    elif data[:3] == oracle_elsa.BZ2_MAGIC:
+        data = oracle_elsa.bunzip(data, label)
+    if data[:4] == ZSTD_MAGIC:  # Red Hat's archive of VEX documents (tar.zst)
+        if feed not in (None, redhat_csaf.FEED):
+            raise feed_error(label, f"an archive of CSAF documents is not a {feed} feed")
+        return [redhat_csaf.parse_bytes(data, redhat_csaf.FEED)]
+    xml_kind = feed if feed in _XML_FEEDS else _kind_of_xml(data) if feed is None else None
+    if xml_kind is not None:
+        return split_by_release(_XML_FEEDS[xml_kind].parse_bytes(data, label))
     if data[:4] in (ZIP_MAGIC, EMPTY_ZIP_MAGIC):
         if feed not in (None, osv.FEED):
             raise feed_error(label, f"a zip archive is not a {feed} feed")
@@ -83,6 +132,9 @@ def _parse_doc(kind: str, doc: Any, label: str) -> list[FeedData]:
         return [kev.parse(doc)]
     if kind == epss.FEED:
         return [epss.parse_json(doc)]
+    if kind == redhat_csaf.FEED:
+        docs = doc if isinstance(doc, list) else [doc]
+        return [redhat_csaf.parse_documents(docs, redhat_csaf.FEED)]
     records = doc if isinstance(doc, list) else [doc]
     return _regroup_osv(records)
 

@@ -92,3 +92,20 @@ class FeedUnit:
     feed: str
     source: str
     url: str
+
+
+def only_release(data: FeedData) -> FeedData:
+    """``data`` cut to the release its source names (``oracle-elsa/9`` → ``oracle:9`` rows): a
+    unit owns one release's rows, whatever else the downloaded file holds. A source without a
+    release (a file imported whole) keeps everything."""
+    prefix = f"{data.feed}/"
+    if not data.source.startswith(prefix):
+        return data
+    release = data.source[len(prefix):]
+    affected = [r for r in data.affected if r.ecosystem.split(":", 1)[-1] == release]
+    ids = {r.advisory_id for r in affected}
+    return FeedData(
+        feed=data.feed, source=data.source, record_count=len(ids),
+        advisories=[a for a in data.advisories if a.id in ids], affected=affected,
+        severities=[s for s in data.severities if s.advisory_id in ids],
+    )

@@ -14,6 +14,7 @@ from imagetrust.match.matchers.alpine import AlpineMatcher
 from imagetrust.match.matchers.base import Matcher, MatchOutcome
 from imagetrust.match.matchers.debian import DebianMatcher
 from imagetrust.match.matchers.osv import OsvLanguageMatcher
+from imagetrust.match.matchers.rpm import RpmOsvMatcher, RpmVendorMatcher, rpm_matchers
 from imagetrust.match.matchers.ubuntu import UbuntuMatcher
 
 MATCHER_VERSIONS: Mapping[str, int] = MappingProxyType({
@@ -21,6 +22,11 @@ MATCHER_VERSIONS: Mapping[str, int] = MappingProxyType({
     "ubuntu": 1,
     "alpine": 2,  # apk versions: a letter followed by digits (1.9.5p2-r1) ordered as apk 2.14
     "osv": 1,
+    "redhat": 1,
+    "oracle": 1,
+    "amazon": 1,
+    "almalinux": 1,
+    "rocky": 1,
 })
 """One version per matcher ``name``. Bump a matcher's entry whenever its findings for the same
 packages and database can change (version comparison, fix states, which rows it reads): caches
@@ -29,7 +35,8 @@ declare its own integer ``version`` attribute."""
 
 
 def default_matchers() -> list[Matcher]:
-    return [DebianMatcher(), UbuntuMatcher(), AlpineMatcher(), OsvLanguageMatcher()]
+    return [DebianMatcher(), UbuntuMatcher(), AlpineMatcher(), OsvLanguageMatcher(),
+            *rpm_matchers()]
 
 
 def matcher_version(matcher: Matcher) -> str:
@@ -52,5 +59,6 @@ def matching_key(matchers: Sequence[Matcher] | None = None) -> str:
 
 __all__ = [
     "MATCHER_VERSIONS", "AlpineMatcher", "DebianMatcher", "MatchOutcome", "Matcher",
-    "OsvLanguageMatcher", "UbuntuMatcher", "default_matchers", "matcher_version", "matching_key",
+    "OsvLanguageMatcher", "RpmOsvMatcher", "RpmVendorMatcher", "UbuntuMatcher",
+    "default_matchers", "matcher_version", "matching_key",
 ]
