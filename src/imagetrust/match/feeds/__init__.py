@@ -34,6 +34,10 @@ _MODULES: dict[str, tuple[str, str]] = {
     "osv": ("osv", "parse_zip"),
     "kev": ("kev", "parse_bytes"),
     "epss": ("epss", "parse_bytes"),
+    # SUSE/Photon/Wolfi family (suse worktree)
+    "photon-cve": ("photon_cve", "parse_bytes"),
+    "wolfi-secdb": ("wolfi_secdb", "parse_bytes"),
+    "chainguard-secdb": ("chainguard_secdb", "parse_bytes"),
 }
 NVD_FEED = "nvd"
 FEED_NAMES: tuple[str, ...] = (*_MODULES, NVD_FEED)
