@@ -41,3 +41,27 @@ def test_every_alpine_row_is_what_the_code_does() -> None:
             installed, fixes.split(), lambda a, b: versions.compare("apk", a, b)
         )
         assert _result(verdict.state) == expected, (fixes, installed)
+
+
+def test_every_photon_row_is_what_the_code_does() -> None:
+    from imagetrust.match.fixstate import photon_verdict
+
+    rows = _rows("photon-table")
+    assert len(rows) >= 5
+    for status, fixed, installed, expected in rows:
+        state = "not-affected" if status == "Not Affected" else ("fixed" if fixed != "NA"
+                                                                else "affected")
+        verdict = photon_verdict(
+            installed, state, None if fixed == "NA" else fixed, versions.comparator("rpm")
+        )
+        assert _result(verdict.state) == expected, (status, fixed, installed)
+
+
+def test_every_secdb_row_is_what_the_wolfi_matcher_uses() -> None:
+    rows = _rows("secdb-table")
+    assert len(rows) >= 4
+    for fixes, installed, expected in rows:
+        verdict = alpine_verdict(
+            installed, fixes.split(), lambda a, b: versions.compare("apk", a, b)
+        )
+        assert _result(verdict.state) == expected, (fixes, installed)

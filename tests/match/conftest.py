@@ -41,7 +41,25 @@ def mirror(tmp_path: Path, test_data: Path) -> Path:
     (root / "epss").mkdir()
     csv = (test_data / "nvd/epss/lodestone-epss_scores-current-first61lines.csv").read_bytes()
     (root / "epss/epss_scores-current.csv.gz").write_bytes(gzip.compress(csv))
+    _photon_wolfi_mirror(root)
     return root
+
+
+def _photon_wolfi_mirror(root: Path) -> None:
+    """Real samples (tests/data/feeds) where upstream lays them out; Photon releases without a
+    sample are served as an empty list, the shape of a release with no entries."""
+    samples = Path(__file__).resolve().parents[1] / "data" / "feeds"
+    photon = root / "photon-cve"
+    photon.mkdir()
+    for release in ("1.0", "2.0", "3.0"):
+        name = f"cve_data_photon{release}.json"
+        shutil.copy(samples / "photon" / name, photon / name)
+    for release in ("4.0", "5.0"):
+        (photon / f"cve_data_photon{release}.json").write_text("[]")
+    for feed, path, sample in (("wolfi-secdb", "os", "wolfi-security.json"),
+                               ("chainguard-secdb", "chainguard", "chainguard-security.json")):
+        (root / feed / path).mkdir(parents=True)
+        shutil.copy(samples / "wolfi" / sample, root / feed / path / "security.json")
 
 
 def base_urls(url: str) -> dict[str, str]:
@@ -54,6 +72,9 @@ def base_urls(url: str) -> dict[str, str]:
         "redhat-csaf": f"{url}/redhat-csaf",
         "oracle-elsa": f"{url}/oracle-elsa",
         "amazon-alas": f"{url}/amazon-alas",
+        "photon-cve": f"{url}/photon-cve",
+        "wolfi-secdb": f"{url}/wolfi-secdb",
+        "chainguard-secdb": f"{url}/chainguard-secdb",
     }
 
 

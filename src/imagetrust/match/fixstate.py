@@ -137,3 +137,24 @@ def rpm_verdict(
     if RPM_INVESTIGATING in states:
         return FixVerdict(NOT_FIXED, None, "under investigation", "may be affected: not cleared")
     return FixVerdict(None, None, "not affected", "the vendor lists it as not affected")
+
+def photon_verdict(
+    installed: str, state: str, fixed_version: str | None, compare: Compare
+) -> FixVerdict:
+    """Photon CVE metadata for one package: ``status: Not Affected`` is no finding; a ``res_ver``
+    means every version before it is affected; ``res_ver: NA`` while affected → ``not-fixed``.
+
+    ``installed`` and ``fixed_version`` are ``[epoch:]version-release``; a fix written without an
+    epoch (Photon never writes one) is read in the installed package's epoch."""
+    if state == "not-affected":
+        return FixVerdict(None, None, "Not Affected", "not-affected: Photon says so")
+    if not fixed_version:
+        return FixVerdict(NOT_FIXED, None, "res_ver NA", "affected: no fixed version yet")
+    words = f"fixed in {fixed_version}"
+    epoch, sep, _ = installed.partition(":")
+    fix = fixed_version
+    if sep and ":" not in fixed_version and epoch.isdigit():
+        fix = f"{epoch}:{fixed_version}"
+    if compare(installed, fix) >= 0:
+        return FixVerdict(None, fixed_version, words, "installed version includes the fix")
+    return FixVerdict(FIXED, fixed_version, words, "installed version is older than the fix")

@@ -37,6 +37,10 @@ _MODULES: dict[str, tuple[str, str]] = {
     "redhat-csaf": ("redhat_csaf", "parse_bytes"),
     "oracle-elsa": ("oracle_elsa", "parse_bytes"),
     "amazon-alas": ("amazon_alas", "parse_bytes"),
+    # SUSE/Photon/Wolfi family (suse worktree)
+    "photon-cve": ("photon_cve", "parse_bytes"),
+    "wolfi-secdb": ("wolfi_secdb", "parse_bytes"),
+    "chainguard-secdb": ("chainguard_secdb", "parse_bytes"),
 }
 NVD_FEED = "nvd"
 FEED_NAMES: tuple[str, ...] = (*_MODULES, NVD_FEED)

@@ -10,6 +10,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import imagetrust.match.feeds.photon_cve as photon_cve  # SUSE/Photon/Wolfi family
+import imagetrust.match.feeds.wolfi_secdb as wolfi_secdb
 from imagetrust.errors import UsageError
 from imagetrust.match.feeds import (
     alpine_secdb,
@@ -35,9 +37,12 @@ from imagetrust.match.feeds.model import FeedData
 KNOWN = (
     debian_tracker.FEED, alpine_secdb.FEED, osv.FEED, nvd.FEED, kev.FEED, epss.FEED,
     redhat_csaf.FEED, oracle_elsa.FEED, amazon_alas.FEED,
+    photon_cve.FEED, wolfi_secdb.FEED, wolfi_secdb.CHAINGUARD_FEED,
 )
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _XML_FEEDS = {oracle_elsa.FEED: oracle_elsa, amazon_alas.FEED: amazon_alas}
+
+_UNKNOWN_SECDB = "apk-secdb"  # a release-less secdb that names neither Wolfi nor Chainguard
 
 
 def _kind_of_json(doc: Any) -> str | None:
@@ -51,6 +56,10 @@ def _kind_of_json(doc: Any) -> str | None:
         return alpine_secdb.FEED
     if redhat_csaf.looks_like(doc):
         return redhat_csaf.FEED
+    if wolfi_secdb.looks_like(doc):
+        return wolfi_secdb.distro_of(doc) or _UNKNOWN_SECDB
+    if photon_cve.looks_like(doc):
+        return photon_cve.FEED
     if osv.looks_like(doc) or (isinstance(doc, list) and doc and all(map(osv.looks_like, doc))):
         return osv.FEED
     if debian_tracker.looks_like(doc):
@@ -126,6 +135,14 @@ def _parse_doc(kind: str, doc: Any, label: str) -> list[FeedData]:
         return [debian_tracker.parse(doc)]
     if kind == alpine_secdb.FEED:
         return [alpine_secdb.parse(doc)]
+    if kind in (wolfi_secdb.FEED, wolfi_secdb.CHAINGUARD_FEED, _UNKNOWN_SECDB):
+        return [wolfi_secdb.parse(doc, None if kind == _UNKNOWN_SECDB else kind)]
+    if kind == photon_cve.FEED:
+        release = photon_cve.release_of_name(label)
+        if release is None:
+            raise feed_error(label, "cannot tell the Photon release: keep the upstream file "
+                             "name cve_data_photon<release>.json")
+        return [photon_cve.parse(doc, release)]
     if kind == nvd.FEED:
         return [nvd.parse_cves(nvd.cves_of(doc, label))]
     if kind == kev.FEED:

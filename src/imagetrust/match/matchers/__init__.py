@@ -14,8 +14,10 @@ from imagetrust.match.matchers.alpine import AlpineMatcher
 from imagetrust.match.matchers.base import Matcher, MatchOutcome
 from imagetrust.match.matchers.debian import DebianMatcher
 from imagetrust.match.matchers.osv import OsvLanguageMatcher
+from imagetrust.match.matchers.photon import PhotonMatcher
 from imagetrust.match.matchers.rpm import RpmOsvMatcher, RpmVendorMatcher, rpm_matchers
 from imagetrust.match.matchers.ubuntu import UbuntuMatcher
+from imagetrust.match.matchers.wolfi import WolfiMatcher
 
 MATCHER_VERSIONS: Mapping[str, int] = MappingProxyType({
     "debian": 1,
@@ -27,6 +29,8 @@ MATCHER_VERSIONS: Mapping[str, int] = MappingProxyType({
     "amazon": 1,
     "almalinux": 1,
     "rocky": 1,
+    "photon": 1,
+    "wolfi": 1,
 })
 """One version per matcher ``name``. Bump a matcher's entry whenever its findings for the same
 packages and database can change (version comparison, fix states, which rows it reads): caches
@@ -35,8 +39,10 @@ declare its own integer ``version`` attribute."""
 
 
 def default_matchers() -> list[Matcher]:
-    return [DebianMatcher(), UbuntuMatcher(), AlpineMatcher(), OsvLanguageMatcher(),
-            *rpm_matchers()]
+    return [
+        DebianMatcher(), UbuntuMatcher(), AlpineMatcher(), OsvLanguageMatcher(),
+        *rpm_matchers(), PhotonMatcher(), WolfiMatcher(),
+    ]
 
 
 def matcher_version(matcher: Matcher) -> str:
@@ -59,6 +65,6 @@ def matching_key(matchers: Sequence[Matcher] | None = None) -> str:
 
 __all__ = [
     "MATCHER_VERSIONS", "AlpineMatcher", "DebianMatcher", "MatchOutcome", "Matcher",
-    "OsvLanguageMatcher", "RpmOsvMatcher", "RpmVendorMatcher", "UbuntuMatcher",
-    "default_matchers", "matcher_version", "matching_key",
+    "OsvLanguageMatcher", "PhotonMatcher", "RpmOsvMatcher", "RpmVendorMatcher", "UbuntuMatcher",
+    "WolfiMatcher", "default_matchers", "matcher_version", "matching_key",
 ]
