@@ -136,3 +136,50 @@ def test_an_image_that_cannot_be_read_is_reported_not_skipped(
     assert [bool(e["error"]) for e in data["images"]] == [False, True]
     assert "could not be evaluated" in err and "Traceback" not in err
     validate("policy", data)
+
+
+def test_vex_reaches_check_and_policy_evaluate_also_from_the_policy_file(
+    world: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An OpenVEX not_affected statement hides CVE-2016-1585 (open for bookworm's apparmor in
+    the real tracker sample) from check and policy evaluate, given as --vex or listed in the
+    policy file."""
+    target = f"dir:{rootfs(tmp_path / 'root', '12', 'bookworm')}"
+    code, out, err = run(capsys, "cves", "--format", "json", "--offline", target)
+    before = {(f["id"], f["package"]["name"]) for f in json.loads(out)["findings"]}
+    assert ("CVE-2016-1585", "apparmor") in before
+    vex = tmp_path / "vendor.openvex.json"
+    vex.write_text(json.dumps({
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "@id": "https://example.com/vex/1",
+        "author": "test",
+        "timestamp": "2026-11-01T00:00:00Z",
+        "version": 1,
+        "statements": [{
+            "vulnerability": {"name": "CVE-2016-1585"},
+            "products": [{"@id": "pkg:deb/debian/apparmor"},
+                         {"@id": "pkg:deb/debian/libapparmor1"}],
+            "status": "not_affected",
+            "justification": "vulnerable_code_not_in_execute_path",
+        }],
+    }))
+    code, out, err = run(capsys, "check", "--format", "json", "--offline", "--vex", str(vex),
+                         target)
+    assert code == 0, err
+    vulns = next(e for e in json.loads(out)["evidence"] if e["signal"] == "vulnerabilities")
+    hidden = {(s["id"], s["package"]) for s in vulns["details"]["suppressed"]}
+    assert hidden == {("CVE-2016-1585", "apparmor"), ("CVE-2016-1585", "libapparmor1")}
+    assert vulns["details"]["total"] == len(before) - 2
+    policy = tmp_path / "imagetrust.toml"
+    policy.write_text(f'vex = ["{vex.name}"]\n')
+    code, out, err = run(capsys, "policy", "evaluate", "--format", "json", "--offline",
+                         "--policy", str(policy), target)
+    assert code == 0, err
+    data = json.loads(out)
+    validate("policy", data)
+    assert {(s["id"], s["package"]) for s in data["images"][0]["suppressed"]} == hidden
+    # a broken VEX file is one clear error before any scan
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    code, _, err = run(capsys, "check", "--offline", "--vex", str(broken), target)
+    assert code == 1 and str(broken) in err and "Traceback" not in err

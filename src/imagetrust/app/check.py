@@ -9,6 +9,7 @@ publisher badges and scans against the embedded database.
 from __future__ import annotations
 
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -41,12 +42,14 @@ def check(
     scan: bool = True,
     tag: str | ImageReference | None = None,
     platform: Platform | None = None,
+    show_suppressed: bool = False,
 ) -> CheckDocument:
     """The verdict on ``target`` with every signal's evidence (``scan`` False: no CVE scan)."""
     runtime = runtime_for(settings, runtime)
+    runtime.suppression()  # bad VEX or exceptions files fail before any download
     with runtime.scope():
         library = runtime.library()
-    return check_document(
+    document = check_document(
         target,
         runtime=runtime,
         official=library,
@@ -55,6 +58,7 @@ def check(
         tag=tag,
         platform=platform,
     )
+    return replace(document, show_suppressed=show_suppressed)
 
 
 def check_image(

@@ -21,7 +21,7 @@ from imagetrust.config import Settings
 from imagetrust.errors import UsageError
 from imagetrust.image.session import OpenImage
 from imagetrust.match.filters import FindingFilter, apply_filter
-from imagetrust.policy.suppress import SuppressionInputs, load_inputs, suppress
+from imagetrust.policy.suppress import SuppressionInputs, suppress
 from imagetrust.reference import Target, parse_target
 from imagetrust.report.document import CvesDocument
 
@@ -43,8 +43,14 @@ def cves(
 ) -> CvesDocument:
     """Scan ``target``, apply ``vex`` files and the ``exceptions`` file (expiry judged at
     ``now``, default the current time), and keep the findings ``rule`` and ``base`` select."""
-    inputs = load_inputs(vex, exceptions)  # bad files fail before any download or scan
     runtime = runtime_for(settings, runtime)
+    runtime.vex = (*runtime.vex, *(Path(v) for v in vex))
+    if exceptions is not None:
+        runtime.exceptions = Path(exceptions)
+    if now is not None:
+        runtime.now = now
+    # the given files plus the policy file's; bad files fail before any download or scan
+    inputs = runtime.suppression()
     with runtime.scope():
         return _cves(target, runtime, rule or FindingFilter(), base, inputs, now,
                      show_suppressed)

@@ -25,9 +25,11 @@ def evaluate_images(
     runtime: Runtime,
     scan: bool = True,
     fail_on: Level = Level.NEEDS_ATTENTION,
+    show_suppressed: bool = False,
 ) -> PolicyDocument:
     """Every enabled rule of the runtime's policy for each image, in the order given."""
     policy = runtime.policy()
+    runtime.suppression()  # bad VEX or exceptions files fail before any download
     with runtime.scope():
         library = runtime.library()
     hub = HubClient.from_settings(runtime.settings)
@@ -42,10 +44,12 @@ def evaluate_images(
             entries.append(PolicyEntry(target, None, None, error=str(error)))
             continue
         result = document.result
-        entries.append(
-            PolicyEntry(target, document.copy, result.verdict.level, result.results)
-        )
-    return PolicyDocument(tuple(entries), policy.source, fail_on)
+        vulns = result.assessment.vulnerabilities
+        entries.append(PolicyEntry(
+            target, document.copy, result.verdict.level, result.results,
+            suppressed=vulns.suppressed if vulns is not None else (),
+        ))
+    return PolicyDocument(tuple(entries), policy.source, fail_on, show_suppressed)
 
 
 def show_policy(runtime: Runtime) -> Policy:

@@ -17,9 +17,12 @@ from imagetrust.config import Settings, load_settings
 from imagetrust.http.breaker import Breaker, run_scope
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from imagetrust.assess.official import OfficialLibrary
     from imagetrust.match.db.update import ProgressCallback
     from imagetrust.policy.policyfile import Policy
+    from imagetrust.policy.suppress import SuppressionInputs
 
 Sink = Callable[[str, str], None]
 """``sink(kind, text)``: kind is ``note`` or ``warning``."""
@@ -67,11 +70,18 @@ class Runtime:
     policy_path: Path | None = None
     """``--policy FILE``; None: ``IMAGETRUST_POLICY``, else ``./imagetrust.toml``, else the
     shipped default."""
+    vex: tuple[Path, ...] = ()
+    """VEX documents given for this run (the policy file may list more)."""
+    exceptions: Path | None = None
+    """The exceptions file given for this run (else the policy file's, if any)."""
+    now: datetime | None = None
+    """The clock exceptions expire by (None: now)."""
     breaker: Breaker = field(default_factory=Breaker, repr=False)
     """This run's circuit breaker: an endpoint that refused or timed out is not asked again."""
     _library: OfficialLibrary | None = field(default=None, repr=False)
     _library_loaded: bool = field(default=False, repr=False)
     _policy: Policy | None = field(default=None, repr=False)
+    _suppression: SuppressionInputs | None = field(default=None, repr=False)
 
     @property
     def db_path(self) -> Path:
@@ -90,6 +100,18 @@ class Runtime:
 
             self._policy = load_policy(find_policy_file(self.policy_path))
         return self._policy
+
+    def suppression(self) -> SuppressionInputs:
+        """VEX statements and exceptions this run applies: those given, plus the policy
+        file's (``vex = [...]``, ``exceptions = "..."``); loaded once, errors name the file."""
+        if self._suppression is None:
+            from imagetrust.policy.suppress import load_inputs
+
+            policy = self.policy()
+            self._suppression = load_inputs(
+                [*self.vex, *policy.vex], self.exceptions or policy.exceptions
+            )
+        return self._suppression
 
     def library(self, *, fetch: bool = True) -> OfficialLibrary | None:
         """The official-images library, loaded once per run (fetched on first use unless

@@ -7,6 +7,7 @@ result keeps its coverage, so "nothing found" and "nothing could be judged" neve
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from imagetrust.app.runtime import Runtime
@@ -39,24 +40,49 @@ def scan_inventory(
     )
 
 
-def summarize(result: ScanResult) -> VulnSummary:
+def summarize(
+    result: ScanResult, suppressed: tuple[tuple[str, str, str], ...] = ()
+) -> VulnSummary:
     """The scan reduced to what assessment reads, its coverage included."""
     coverage = result.coverage
     reduced = (
         VulnFinding(f.id, f.package.name, f.severity, f.fix_state, f.kev, f.epss, f.published)
         for f in result.findings
     )
-    return VulnSummary.of(reduced, coverage.state, coverage.reason)
+    summary = VulnSummary.of(reduced, coverage.state, coverage.reason)
+    return replace(summary, suppressed=suppressed) if suppressed else summary
+
+
+def apply_suppressions(
+    result: ScanResult, runtime: Runtime, image_ref: str, digest: str | None
+) -> tuple[ScanResult, tuple[tuple[str, str, str], ...]]:
+    """The scan without what the run's VEX statements and exceptions suppress; expired and
+    ended exceptions are said as warnings."""
+    inputs = runtime.suppression()
+    if not inputs:
+        return result, ()
+    from imagetrust.policy.suppress import suppress
+
+    done = suppress(result.findings, image_ref=image_ref, vex=inputs.vex,
+                    exceptions=inputs.exceptions, now=runtime.now, image_digest=digest)
+    for exception in done.expired:
+        runtime.messages.warning(f"exception {exception.label} expired: it suppresses nothing")
+    for ended in done.ended:
+        runtime.messages.warning(ended.reason)
+    hidden = tuple((s.finding.id, s.finding.package.name, s.by) for s in done.suppressed)
+    return replace(result, findings=done.kept), hidden
 
 
 def database_scan(runtime: Runtime) -> ScanFn:
-    """The embedded database as the assess stage's scan; its warnings go to the messages."""
+    """The embedded database as the assess stage's scan, after the run's VEX statements and
+    exceptions; its warnings go to the messages."""
 
     def scan(source: ImageSource, image: Image, catalog: Catalog) -> VulnSummary:
         result = scan_inventory(catalog, runtime)
         for warning in result.warnings:
             runtime.messages.warning(warning)
-        return summarize(result)
+        result, hidden = apply_suppressions(result, runtime, image.reference, image.digest)
+        return summarize(result, hidden)
 
     return scan
 

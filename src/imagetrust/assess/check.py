@@ -398,6 +398,8 @@ def vulnerability_evidence(summary: VulnSummary) -> Evidence:
     parts.append(f"fixable: {critical} critical, {high} high")
     if kev:
         parts.append(f"{kev} known exploited (CISA KEV)")
+    if summary.suppressed:
+        parts.append(f"{len(summary.suppressed)} suppressed by VEX or exceptions")
     if summary.coverage == "none":
         outcome = Outcome.UNKNOWN if outcome is Outcome.PASS else outcome
         parts.insert(0, f"not covered: {summary.coverage_reason}")
@@ -414,6 +416,9 @@ def vulnerability_evidence(summary: VulnSummary) -> Evidence:
         "kev_ids": sorted({f.id for f in summary if f.kev}),
         "coverage": summary.coverage,
         "coverage_reason": summary.coverage_reason,
+        "suppressed": [
+            {"id": i, "package": package, "by": by} for i, package, by in summary.suppressed
+        ],
     }
     return Evidence(Signal.VULNERABILITIES, outcome, "; ".join(parts), details)
 

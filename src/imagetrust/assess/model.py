@@ -92,6 +92,8 @@ class VulnSummary:
     findings: tuple[VulnFinding, ...] = ()
     coverage: str = "full"
     coverage_reason: str = ""
+    suppressed: tuple[tuple[str, str, str], ...] = ()
+    """(id, package, by which VEX statement or exception) of findings left out."""
 
     @classmethod
     def of(

@@ -16,6 +16,7 @@ from imagetrust.cli.options import (
 )
 from imagetrust.cli.policy_cmd import policy_option
 from imagetrust.cli.runtime import cli_runtime, say_note
+from imagetrust.cli.suppress_options import suppression_options
 from imagetrust.config import load_settings
 from imagetrust.errors import GateFailed
 from imagetrust.policy.verdict import Level
@@ -36,6 +37,9 @@ def _check(
     no_scan: bool,
     tag: str | None,
     policy_path: Path | None,
+    vex: tuple[Path, ...],
+    exceptions: Path | None,
+    show_suppressed: bool,
 ) -> None:
     from imagetrust.app.check import check
     from imagetrust.report.formats import emit
@@ -49,8 +53,9 @@ def _check(
     )
     gate = Level.parse(min_level)
     runtime = cli_runtime(settings, db)
-    runtime.policy_path = policy_path
-    document = check(image, runtime=runtime, scan=not no_scan, tag=tag)
+    runtime.policy_path, runtime.vex, runtime.exceptions = policy_path, vex, exceptions
+    document = check(image, runtime=runtime, scan=not no_scan, tag=tag,
+                     show_suppressed=show_suppressed)
     say_note(document.note)
     emit("check", output_format, document, output)
     level = document.result.verdict.level
@@ -72,6 +77,7 @@ def _decorate(name: str, help_text: str) -> None:
         help="The registry tag a local archive/layout tracks, for freshness (e.g. postgres:16).",
     )
     @policy_option
+    @suppression_options
     def command(**kwargs: object) -> None:
         _check(**kwargs)  # type: ignore[arg-type]
 

@@ -9,6 +9,7 @@ import click
 from imagetrust.cli.main import cli
 from imagetrust.cli.options import format_option, image_options, output_option
 from imagetrust.cli.runtime import cli_runtime
+from imagetrust.cli.suppress_options import suppression_options
 from imagetrust.config import load_settings
 from imagetrust.errors import GateFailed, ImagetrustError, UsageError
 from imagetrust.policy.model import Level
@@ -64,6 +65,7 @@ def show_command(policy_path: Path | None, output_format: str) -> None:
 @click.option("--from-files", is_flag=True,
               help="Each IMAGES argument is a file listing references, one per line (# starts "
               "a comment): what the pre-commit hook passes.")
+@suppression_options
 def evaluate_command(
     images: tuple[str, ...],
     platform: str | None,
@@ -78,6 +80,9 @@ def evaluate_command(
     db: Path | None,
     no_scan: bool,
     from_files: bool,
+    vex: tuple[Path, ...],
+    exceptions: Path | None,
+    show_suppressed: bool,
 ) -> None:
     """Judge each IMAGE by every enabled rule: one row per image and rule (pass, fail or
     unknown, with the evidence), in table, JSON, SARIF, JUnit XML, GitHub Actions annotations
@@ -93,9 +98,10 @@ def evaluate_command(
         offline=offline,
     )
     runtime = cli_runtime(settings, db)
-    runtime.policy_path = policy_path
+    runtime.policy_path, runtime.vex, runtime.exceptions = policy_path, vex, exceptions
     targets = references_in(images) if from_files else images
-    document = evaluate_images(targets, runtime=runtime, scan=not no_scan, fail_on=gate)
+    document = evaluate_images(targets, runtime=runtime, scan=not no_scan, fail_on=gate,
+                               show_suppressed=show_suppressed)
     emit("policy", output_format, document, output)
     errors = [e for e in document.entries if e.error]
     if errors:

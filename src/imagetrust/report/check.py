@@ -98,6 +98,8 @@ def render_check(document: CheckDocument, console: Console) -> None:
     console.print(Text(f"Trust level: {level.label}", style=_LEVEL_STYLE[level]))
     for reason in result.verdict.reasons:
         console.print(f"  - {reason}")
+    for line in _suppressed_lines(document):
+        console.print(line, highlight=False)
 
 
 def check_markdown(document: CheckDocument) -> str:
@@ -114,7 +116,21 @@ def check_markdown(document: CheckDocument) -> str:
         lines.append(f"| {title} | {evidence.outcome.value} | {why} |")
     lines += ["", f"**Trust level: {result.verdict.level.label}**", ""]
     lines += [f"- {reason}" for reason in result.verdict.reasons]
+    suppressed = _suppressed_lines(document)
+    if suppressed:
+        lines += ["", *(f"- {line}" for line in suppressed)]
     return "\n".join(lines) + "\n"
+
+
+def _suppressed_lines(document: CheckDocument) -> list[str]:
+    """A count of suppressed findings, and each with what suppressed it when asked."""
+    vulns = document.result.assessment.vulnerabilities
+    if vulns is None or not vulns.suppressed:
+        return []
+    lines = [f"{len(vulns.suppressed)} finding(s) suppressed by VEX or exceptions"]
+    if document.show_suppressed:
+        lines += [f"suppressed {i} in {package} by {by}" for i, package, by in vulns.suppressed]
+    return lines
 
 
 def _jsonable(value: Any) -> Any:

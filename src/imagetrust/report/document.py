@@ -93,6 +93,8 @@ class CheckDocument:
     result: CheckResult
     copy: CopyRead
     note: str | None = None
+    show_suppressed: bool = False
+    """List suppressed findings in the table and Markdown (JSON always has them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +162,8 @@ class PolicyEntry:
     """The verdict's level (None when the image could not be evaluated)."""
     results: tuple[RuleResult, ...] = ()
     error: str | None = None
+    suppressed: tuple[tuple[str, str, str], ...] = ()
+    """(id, package, by) of findings VEX statements or exceptions left out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +177,7 @@ class PolicyDocument:
     policy_source: str | None
     """The policy file merged over the default (None: the default alone)."""
     fail_on: Level
+    show_suppressed: bool = False
 
     def failing(self) -> tuple[tuple[PolicyEntry, RuleResult], ...]:
         """Failed rules at or below ``fail_on`` (the ones that fail a gate)."""

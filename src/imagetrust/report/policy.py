@@ -41,6 +41,7 @@ def policy_json(document: PolicyDocument) -> dict[str, Any]:
                 "source": e.copy.to_json() if e.copy else None,
                 "level": e.level.slug if e.level is not None else None,
                 "error": e.error,
+                "suppressed": [{"id": i, "package": p, "by": by} for i, p, by in e.suppressed],
                 "rules": [
                     {"rule": r.name, "level": r.level.slug, "status": r.status,
                      "reason": r.reason}
@@ -73,6 +74,13 @@ def render_policy(document: PolicyDocument, console: Console) -> None:
                 result.reason,
             )
     console.print(table)
+    for entry in document.entries:
+        if entry.suppressed:
+            console.print(f"{entry.reference}: {len(entry.suppressed)} finding(s) suppressed "
+                          "by VEX or exceptions", highlight=False)
+            if document.show_suppressed:
+                for ident, package, by in entry.suppressed:
+                    console.print(f"  suppressed {ident} in {package} by {by}", highlight=False)
     failing = document.failing()
     errors = sum(1 for e in document.entries if e.error)
     console.print(
