@@ -28,7 +28,8 @@ SHARED = [
     ("oci", "the OCI vocabulary every stage speaks (media types, platforms, descriptors)"),
     ("versions", "exact version ordering per ecosystem (used by matching)"),
     ("errors.py", "the one error root; the CLI catches it in one place"),
-    ("jsonutil.py", "JSON parsing that never escapes as a traceback, whatever the input"),
+    ("jsonutil.py", "JSON in and out: parsing never a traceback, output always UTF-8"),
+    ("sqlite_untrusted.py", "SQLite files others wrote, read-only and bounded in time and size"),
     ("atomic.py", "atomic file writes for caches, catalogs and reports"),
     ("tarwalk.py", "the bounded tar header walker layers and archives are read with"),
     ("http", "the one HTTP layer: clients, plain-HTTP guard, capped reads, conditional GET, "

@@ -77,14 +77,49 @@ def _config_file(environ: Mapping[str, str]) -> Path:
     return Path(platformdirs.user_config_dir("imagetrust")) / "config.toml"
 
 
+_STRING = "a string"
+_STRINGS = "a list of strings"
+_MIRRORS = "a table of registry = URL or [URLs]"
+_KEYS = {
+    "cache-dir": _STRING,
+    "platform": _STRING,
+    "source": _STRING,
+    "insecure-registries": _STRINGS,
+    "registry-mirrors": _MIRRORS,
+}
+"""Every key the config file may set, with the type its value must have."""
+
+
 def _read_config_file(path: Path) -> dict[str, Any]:
+    """The config file's table, every known key of the right type: else one line naming the
+    file and the key (a wrong type used to escape as a traceback much later)."""
     if not path.is_file():
         return {}
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except (tomllib.TOMLDecodeError, OSError) as error:
-        raise UsageError(f"cannot read config file {path}: {error}") from error
+            config = tomllib.load(handle)
+    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as error:
+        reason = " ".join(str(error).split())[:200]
+        raise UsageError(f"cannot read config file {path}: {reason}") from None
+    for key, expected in _KEYS.items():
+        if key in config and not _has_type(config[key], expected):
+            raise UsageError(
+                f"config file {path}: {key!r} must be {expected}, "
+                f"not {type(config[key]).__name__}",
+                hint="fix the value or remove the key",
+            )
+    return config
+
+
+def _has_type(value: object, expected: str) -> bool:
+    if expected == _STRING:
+        return isinstance(value, str)
+    if expected == _STRINGS:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, dict) and all(
+        isinstance(v, str) or (isinstance(v, list) and all(isinstance(u, str) for u in v))
+        for v in value.values()
+    )
 
 
 def load_settings(

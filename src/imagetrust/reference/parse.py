@@ -136,6 +136,13 @@ def parse_reference(text: str) -> ImageReference:
         text = text.removeprefix("docker://")
     if not text:
         raise ReferenceError_("empty image reference", hint="give a name such as postgres:16")
+    shown = redact_reference(original)
+    if shown != original:
+        raise ReferenceError_(
+            f"image reference {shown!r} holds credentials (user:password@): refused",
+            hint="log in with `docker login` (imagetrust reads ~/.docker/config.json and "
+            "credential helpers); never put a secret in a reference",
+        )
     if "://" in text:
         raise ReferenceError_(
             f"invalid image reference {original!r}: a reference has no URL scheme",
@@ -185,6 +192,26 @@ def parse_reference(text: str) -> ImageReference:
     if tag is None and digest is None:
         tag = DEFAULT_TAG
     return ImageReference(registry=registry, repository=repository, tag=tag, digest=digest)
+
+
+def redact_reference(text: str) -> str:
+    """``text`` with any ``user[:password]@`` before the host replaced by ``***@``.
+
+    Userinfo is an ``@`` in the first path segment (after an optional ``scheme://``), unless that
+    segment is ``name[:tag]@sha256:…``, the one place an ``@`` belongs in a reference.
+    """
+    scheme, sep, body = text.partition("://")
+    if not sep:
+        scheme, body = "", text
+    else:
+        scheme += sep
+    head, slash, rest = body.partition("/")
+    if "@" not in head:
+        return text
+    userinfo, _, host = head.rpartition("@")
+    if not slash and host.startswith(("sha256:", "sha384:", "sha512:")) and "@" not in userinfo:
+        return text  # name[:tag]@digest, the digest perhaps malformed (said later)
+    return f"{scheme}***@{host}{slash}{rest}"
 
 
 def _split_domain(name: str, original: str) -> tuple[str, str]:

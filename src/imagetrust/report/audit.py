@@ -6,7 +6,6 @@ findings); the JSON keeps every fact the level was decided from.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from imagetrust.assess.model import SEVERITIES, VulnSummary
+from imagetrust.jsonutil import dumps
 from imagetrust.policy.verdict import Level
 from imagetrust.report.document import AuditDocument, AuditEntry
 
@@ -113,7 +113,7 @@ def _name(entry: AuditEntry) -> str:
 
 
 def audit_text(report: AuditDocument) -> str:
-    return json.dumps(audit_json(report), indent=2)
+    return dumps(audit_json(report))
 
 
 def render_audit(report: AuditDocument, console: Console) -> None:

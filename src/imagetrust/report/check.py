@@ -6,7 +6,6 @@ evidence with its details.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.console import Console
@@ -14,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from imagetrust.assess.evidence import Outcome
+from imagetrust.jsonutil import dumps
 from imagetrust.policy.check import CheckResult
 from imagetrust.policy.verdict import Level
 from imagetrust.report.document import CheckDocument
@@ -73,7 +73,7 @@ def check_text(document: CheckDocument) -> str:
     """``check --format json``: :func:`check_json`, versioned, saying which copy was read."""
     body = check_json(document.result)
     body["image"]["source"] = document.copy.to_json()
-    return json.dumps({"schema_version": document.SCHEMA_VERSION, **body}, indent=2)
+    return dumps({"schema_version": document.SCHEMA_VERSION, **body})
 
 
 def render_check(document: CheckDocument, console: Console) -> None:

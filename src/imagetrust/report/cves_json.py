@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
+from imagetrust.jsonutil import dumps
 from imagetrust.match.model import SEVERITIES, Coverage, Finding, ScanResult
 from imagetrust.report.document import CvesDocument
 
@@ -114,4 +114,4 @@ def cves_text(document: CvesDocument) -> str:
     body = cves_json(document.result, document.findings)
     body["image"]["source"] = document.copy.to_json()
     body.update(suppressions_json(document))
-    return json.dumps({"schema_version": document.SCHEMA_VERSION, **body}, indent=2)
+    return dumps({"schema_version": document.SCHEMA_VERSION, **body})

@@ -22,7 +22,6 @@ Licences are classified as the library did: an SPDX id (matched without case) be
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from imagetrust import __version__
 from imagetrust.catalog.model import Catalog, OSInfo, Package
 from imagetrust.catalog.sbom_input import os_properties, package_properties
 from imagetrust.errors import ImagetrustError
+from imagetrust.jsonutil import dumps
 from imagetrust.reference.parse import parse_reference
 from imagetrust.report.spdx_license import is_spdx_expression, spdx_id_of
 
@@ -45,7 +45,7 @@ JsonObject = dict[str, Any]
 
 def cyclonedx_json(catalog: Catalog, image: str, digest: str | None = None) -> str:
     """The catalog as a CycloneDX 1.6 JSON document (``image``: reference or path scanned)."""
-    return json.dumps(cyclonedx_document(catalog, image, digest), indent=2)
+    return dumps(cyclonedx_document(catalog, image, digest))
 
 
 def cyclonedx_document(catalog: Catalog, image: str, digest: str | None = None) -> JsonObject:

@@ -123,15 +123,14 @@ def emit(command: str, name: str, document: Any, output: Path | None = None) -> 
     if output is None and chosen.kind == "console":
         from rich.console import Console
 
+        from imagetrust.report.output import ValidTextStream
+
         tty = sys.stdout.isatty()
         width = None if tty else chosen.pipe_width
-        chosen.load()(document, Console(highlight=False, width=width))
+        stream: Any = ValidTextStream(sys.stdout)
+        chosen.load()(document, Console(file=stream, highlight=False, width=width))
         return
     text = render(command, name, document)
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
     from imagetrust.report.output import write_output
 
     write_output(text, output)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from imagetrust.image.model import Image
+from imagetrust.jsonutil import dumps
 from imagetrust.report.document import InspectDocument
 from imagetrust.source.daemon.model import LocalImageInfo
 
@@ -85,7 +85,7 @@ def _size(n: int) -> str:
 def inspect_text(document: InspectDocument) -> str:
     """``inspect --format json``: :func:`inspect_json` with its schema version."""
     body = inspect_json(document.image, document.origin, document.local)
-    return json.dumps({"schema_version": document.SCHEMA_VERSION, **body}, indent=2)
+    return dumps({"schema_version": document.SCHEMA_VERSION, **body})
 
 
 def render_inspect(document: InspectDocument, console: Console) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from imagetrust.jsonutil import valid_text
 from imagetrust.match.model import SEVERITIES
 from imagetrust.report.cves_json import counts
 from imagetrust.report.document import CvesDocument
@@ -48,4 +49,4 @@ def cves_markdown(document: CvesDocument) -> str:
         lines.append("")
     lines += [f"> warning: {_cell(w)}" for w in result.warnings]
     lines += _suppressions(document)
-    return "\n".join(lines).rstrip() + "\n"
+    return valid_text("\n".join(lines).rstrip() + "\n")

@@ -8,7 +8,6 @@ results or annotations; rows at or below ``--fail-on`` are errors, the others wa
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -17,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from imagetrust import __version__
+from imagetrust.jsonutil import dumps, valid_text
 from imagetrust.policy.model import Level
 from imagetrust.policy.policyfile import Policy
 from imagetrust.report.document import PolicyDocument, PolicyEntry
@@ -54,7 +54,7 @@ def policy_json(document: PolicyDocument) -> dict[str, Any]:
 
 
 def policy_text(document: PolicyDocument) -> str:
-    return json.dumps(policy_json(document), indent=2)
+    return dumps(policy_json(document))
 
 
 def render_policy(document: PolicyDocument, console: Console) -> None:
@@ -113,7 +113,7 @@ def policy_markdown(document: PolicyDocument) -> str:
         for entry, result in failing:
             lines.append(f"| `{_md(entry.reference)}` | `{result.name}` | {result.level.slug} | "
                          f"{_md(result.reason)} |")
-    return "\n".join(lines) + "\n"
+    return valid_text("\n".join(lines) + "\n")
 
 
 def policy_sarif(document: PolicyDocument) -> str:
@@ -145,7 +145,7 @@ def policy_sarif(document: PolicyDocument) -> str:
             "results": results,
         }],
     }
-    return json.dumps(sarif, indent=2)
+    return dumps(sarif)
 
 
 def _testcase(entry: PolicyEntry, name: str, status: str, reason: str) -> str:
@@ -226,7 +226,7 @@ def policy_show_text(policy: Policy) -> str:
 
 
 def policy_show_json(policy: Policy) -> str:
-    return json.dumps({
+    return dumps({
         "policy": policy.source,
         "vex": [str(p) for p in policy.vex],
         "exceptions": str(policy.exceptions) if policy.exceptions else None,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from imagetrust.assess.model import SEVERITIES
+from imagetrust.jsonutil import dumps, valid_text
 from imagetrust.report.document import (
     Candidate,
     RecommendDocument,
@@ -113,7 +113,7 @@ def recommend_json(document: RecommendDocument) -> dict[str, Any]:
 
 
 def recommend_text(document: RecommendDocument) -> str:
-    return json.dumps(recommend_json(document), indent=2)
+    return dumps(recommend_json(document))
 
 
 def _signed(n: int) -> str:
@@ -180,4 +180,4 @@ def recommend_markdown(document: RecommendDocument) -> str:
                 f"{'yes' if c.recommended else 'no'} |"
             )
     lines += [f"- note: {n}" for n in document.notes]
-    return "\n".join(lines) + "\n"
+    return valid_text("\n".join(lines) + "\n")

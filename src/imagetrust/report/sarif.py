@@ -7,11 +7,11 @@ value.  Locations point at the file that records the package inside the image.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from imagetrust import __version__
+from imagetrust.jsonutil import dumps
 from imagetrust.match.model import Finding, ScanResult
 from imagetrust.report.document import CvesDocument
 
@@ -109,6 +109,4 @@ def sarif_report(result: ScanResult, findings: Sequence[Finding],
 
 def sarif_text(document: CvesDocument) -> str:
     """``cves --format sarif``."""
-    return json.dumps(
-        sarif_report(document.result, document.findings, document.suppressed), indent=2
-    )
+    return dumps(sarif_report(document.result, document.findings, document.suppressed))

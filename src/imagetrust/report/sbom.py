@@ -8,10 +8,9 @@ registry names, and load each writer only when it is chosen.
 
 from __future__ import annotations
 
-import json
-
 from rich.console import Console
 
+from imagetrust.jsonutil import dumps
 from imagetrust.report.document import SbomDocument
 
 
@@ -24,7 +23,7 @@ def sbom_text(document: SbomDocument) -> str:
     if isinstance(image, dict):
         image["source"] = document.copy.to_json()
     versioned = {"schema_version": document.SCHEMA_VERSION, **body}
-    return json.dumps(versioned, indent=2, ensure_ascii=False)
+    return dumps(versioned, ensure_ascii=False)
 
 
 def sbom_cyclonedx(document: SbomDocument) -> str:

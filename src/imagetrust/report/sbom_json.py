@@ -6,16 +6,16 @@ keys are plain snake_case, order is stable and every skip is listed.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from imagetrust.catalog.model import Catalog, CatalogSkip, OSInfo, Package
+from imagetrust.jsonutil import dumps
 
 FORMAT = "imagetrust-catalog/1"
 
 
 def catalog_json(catalog: Catalog, image: str, digest: str | None = None) -> str:
-    return json.dumps(catalog_document(catalog, image, digest), indent=2, ensure_ascii=False) + "\n"
+    return dumps(catalog_document(catalog, image, digest), ensure_ascii=False) + "\n"
 
 
 def catalog_document(catalog: Catalog, image: str, digest: str | None = None) -> dict[str, Any]:

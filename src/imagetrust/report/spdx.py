@@ -19,7 +19,8 @@ license-expression it lists (an unversioned ``GPL`` is now a ``LicenseRef``, not
 
 Paths and names read from an image may hold bytes that are not UTF-8 (kept as surrogate escapes
 by the tar reader); those bytes are written as the text ``\\xNN`` so the document is valid
-Unicode that every JSON reader accepts, and the SPDX ids and hashes still see the real bytes.
+Unicode that every JSON reader accepts (:func:`imagetrust.jsonutil.valid_unicode`, shared by every
+report), and the SPDX ids and hashes still see the real bytes.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from typing import Any
 from imagetrust import __version__
 from imagetrust.catalog.model import Catalog, OSInfo, Package
 from imagetrust.catalog.sbom_input import os_properties, package_properties
+from imagetrust.jsonutil import raw_bytes as _raw_bytes
+from imagetrust.jsonutil import valid_unicode as _valid_unicode
 from imagetrust.report.spdx_license import is_spdx_expression, spdx_id_of
 
 NAMESPACE_BASE = "https://imagetrust.invalid/spdx/"
@@ -241,28 +244,3 @@ def _closes_at_end(tokens: list[str]) -> bool:
         if depth == 0:
             return i == len(tokens) - 1
     return False
-
-
-# --- text that is not UTF-8 ------------------------------------------------------------------
-
-
-def _raw_bytes(text: str) -> bytes:
-    """The bytes ``text`` was decoded from (surrogate escapes back to the original bytes)."""
-    return text.encode("utf-8", "surrogateescape")
-
-
-def _valid_unicode(value: Any) -> Any:
-    """``value`` with every string made valid Unicode: undecodable bytes become ``\\xNN``."""
-    if isinstance(value, str):
-        if value.isascii():
-            return value
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return _raw_bytes(value).decode("utf-8", "backslashreplace")
-        return value
-    if isinstance(value, dict):
-        return {key: _valid_unicode(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_valid_unicode(item) for item in value]
-    return value

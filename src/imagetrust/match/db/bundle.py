@@ -1,7 +1,8 @@
 """Offline bundles: the whole database in a ``.tar.gz`` with a manifest, for air-gapped machines.
 
-The manifest records the SQLite file's sha256 and size; installing verifies both and opens the
-database before it replaces anything, so a damaged bundle cannot cost the user their database.
+The manifest records the SQLite file's sha256 and size; installing verifies both, then checks the
+database's schema exactly and copies its rows into a database imagetrust creates itself (never the
+file as is), so neither a damaged nor a crafted bundle can cost the user their database.
 A bundle is untrusted input: it is read with :class:`imagetrust.tarwalk.TarWalker` (bounded
 headers, never :mod:`tarfile`, never extracted), the manifest with a cap and its types checked,
 and the database member is copied only when its size is the declared one, never past it. Export
@@ -23,11 +24,11 @@ import zlib
 from pathlib import Path
 from typing import IO, Any, BinaryIO, cast
 
-from imagetrust.atomic import atomic_path, atomic_writer
+from imagetrust.atomic import atomic_writer
 from imagetrust.errors import DatabaseError, FeedError
 from imagetrust.jsonutil import loads
 from imagetrust.match.db import schema
-from imagetrust.match.db.paths import write_lock
+from imagetrust.match.db.bundle_copy import copy_bundle_database
 from imagetrust.match.db.status import connect_readonly
 from imagetrust.match.db.writer import utc_now
 from imagetrust.match.feeds.common import scrub
@@ -184,11 +185,14 @@ def is_bundle(path: Path) -> bool:
 
 
 def install_bundle(db_path: Path, bundle: Path) -> dict[str, Any]:
-    """Verify a bundle and make its database the current one (atomic replace).
+    """Verify a bundle and make a copy of its database's rows the current one (atomic replace).
 
     The database member's size is compared with the manifest's *before* anything is written,
     and the copy stops at that size: a bundle cannot write more than it declares, nor more than
-    :data:`MAX_DATABASE` or the free space of the target's file system allows.
+    :data:`MAX_DATABASE` or the free space of the target's file system allows. The member is
+    staged in a private directory beside the database (inside the cache, never ``$TMPDIR``) and
+    never installed as is: :func:`~imagetrust.match.db.bundle_copy.copy_bundle_database` checks
+    its schema exactly and copies its rows into a database imagetrust creates itself.
     """
     manifest = read_manifest(bundle)
     if manifest is None:
@@ -204,40 +208,54 @@ def install_bundle(db_path: Path, bundle: Path) -> dict[str, Any]:
     if size > MAX_DATABASE:
         raise FeedError(f"bundle {bundle}: its database claims {size} bytes, more than the "
                         f"{MAX_DATABASE >> 30} GiB this imagetrust accepts")
-    with write_lock(db_path):
-        try:
-            with atomic_path(db_path, sync_dir=True) as tmp:
-                with tmp.open("wb") as out, _open_tar_stream(bundle) as stream:
-                    walker = TarWalker(stream, seekable=False, what="bundle")
-                    members = iter(walker)
-                    next(members, None)  # the manifest, read above
-                    member = next(members, None)
-                    if member is None or member.name != DB_MEMBER:
-                        raise FeedError(
-                            f"bundle {bundle}: {DB_MEMBER} does not follow {MANIFEST}",
-                            hint="export it again with `imagetrust db export`",
-                        )
-                    if not member.is_regular or member.sparse:
-                        raise FeedError(f"bundle {bundle}: {DB_MEMBER} is not a regular file")
-                    if member.size != size:
-                        raise _mismatch(bundle)
-                    free = shutil.disk_usage(db_path.parent).free
-                    if size > free:
-                        raise FeedError(
-                            f"bundle {bundle}: its database needs {size} bytes, "
-                            f"{db_path.parent} has {free} free",
-                            hint="free some space or import into another --db",
-                        )
-                    digest = _copy_exactly(walker.data_stream(), out, size)
-                if tmp.stat().st_size != size or digest != expected["sha256"].lower():
-                    raise _mismatch(bundle)
-                check = connect_readonly(tmp)
-                check.close()
-        except (TarFormatError, TarHostileError, EOFError, zlib.error, gzip.BadGzipFile) as error:
-            raise FeedError(f"bundle {bundle} is truncated or corrupt ({error})") from error
-        except DatabaseError as error:
-            raise FeedError(f"bundle {bundle} holds no usable database ({error})") from error
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        work = tempfile.TemporaryDirectory(dir=db_path.parent, prefix=".import-")
+    except OSError as error:
+        raise DatabaseError(
+            f"cannot write in the database directory {db_path.parent} ({error.strerror})",
+            hint="choose a writable place with --db or IMAGETRUST_DB",
+        ) from None
+    with work:
+        staged = Path(work.name) / DB_MEMBER
+        _stage(bundle, staged, expected, db_path)
+        copy_bundle_database(staged, db_path, bundle)
     return manifest
+
+
+def _stage(bundle: Path, staged: Path, expected: dict[str, Any], db_path: Path) -> None:
+    """Copy the database member to ``staged``, exactly its declared size and sha256."""
+    size: int = expected["size"]
+    try:
+        with staged.open("wb") as out, _open_tar_stream(bundle) as stream:
+            walker = TarWalker(stream, seekable=False, what="bundle")
+            members = iter(walker)
+            next(members, None)  # the manifest, read already
+            member = next(members, None)
+            if member is None or member.name != DB_MEMBER:
+                raise FeedError(
+                    f"bundle {bundle}: {DB_MEMBER} does not follow {MANIFEST}",
+                    hint="export it again with `imagetrust db export`",
+                )
+            if not member.is_regular or member.sparse:
+                raise FeedError(f"bundle {bundle}: {DB_MEMBER} is not a regular file")
+            if member.size != size:
+                raise _mismatch(bundle)
+            free = shutil.disk_usage(db_path.parent).free
+            if 2 * size > free:  # the staged file, then the copy of its rows
+                raise FeedError(
+                    f"bundle {bundle}: its database needs {2 * size} bytes while it is "
+                    f"installed, {db_path.parent} has {free} free",
+                    hint="free some space or import into another --db",
+                )
+            digest = _copy_exactly(walker.data_stream(), out, size)
+    except (TarFormatError, TarHostileError, EOFError, zlib.error, gzip.BadGzipFile) as error:
+        raise FeedError(f"bundle {bundle} is truncated or corrupt ({error})") from error
+    except OSError as error:
+        raise FeedError(f"bundle {bundle} cannot be staged in {staged.parent} "
+                        f"({error.strerror or error})") from None
+    if staged.stat().st_size != size or digest != expected["sha256"].lower():
+        raise _mismatch(bundle)
 
 
 class _Inflated(io.RawIOBase):

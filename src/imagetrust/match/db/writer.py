@@ -180,21 +180,23 @@ def _copy_previous(db_path: Path, conn: sqlite3.Connection) -> None:
 
 
 @contextlib.contextmanager
-def build(db_path: Path, *, rebuild: bool = False) -> Iterator[DbWriter]:
+def build(db_path: Path, *, rebuild: bool = False, fresh: bool = False) -> Iterator[DbWriter]:
     """Yield a writer on a copy of ``db_path``; on clean exit the copy atomically replaces it.
 
     ``rebuild``: the session writes every feed, so a database of another schema may be replaced
-    by an empty start (see :func:`require_compatible`).
+    by an empty start (see :func:`require_compatible`). ``fresh``: start from an empty database
+    whatever is there now (a bundle's rows replace everything).
     """
     with write_lock(db_path):
-        require_compatible(db_path, rebuild=rebuild)
+        require_compatible(db_path, rebuild=rebuild or fresh)
         for stale in db_path.parent.glob(_temp_glob(db_path)):
             stale.unlink(missing_ok=True)
         try:
             with atomic_path(db_path, sync_dir=True) as tmp:
                 conn = sqlite3.connect(tmp, isolation_level=None)
                 try:
-                    _copy_previous(db_path, conn)
+                    if not fresh:
+                        _copy_previous(db_path, conn)
                     conn.execute("PRAGMA journal_mode = OFF")
                     conn.execute("PRAGMA synchronous = OFF")
                     schema.create_tables(conn)

@@ -6,6 +6,8 @@ on the parsed document, ordered so that the more specific shapes win.
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -92,6 +94,22 @@ def split_by_release(data: FeedData) -> list[FeedData]:
     return results
 
 
+def _is_epss_csv(path: Path, feed: str | None) -> bool:
+    """An EPSS CSV (or gzip of one), judged from its first bytes only."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(256)
+            if head[:2] == GZIP_MAGIC:
+                handle.seek(0)
+                with gzip.GzipFile(fileobj=handle) as inflated:
+                    head = inflated.read(256)
+    except (OSError, EOFError, zlib.error):
+        return False  # the whole-file path below says what is wrong
+    if head[:4] in (ZIP_MAGIC, EMPTY_ZIP_MAGIC):
+        return False
+    return feed == epss.FEED or epss.looks_like_csv(head)
+
+
 def parse_file(path: Path, feed: str | None = None) -> list[FeedData] | None:
     """Parse one feed file; None when its content is no feed we know (and ``feed`` was not given).
 
@@ -100,6 +118,12 @@ def parse_file(path: Path, feed: str | None = None) -> list[FeedData] | None:
     if feed is not None and feed not in KNOWN:
         raise UsageError(f"unknown feed {feed!r}", hint=f"choose from {', '.join(KNOWN)}")
     label = str(path)
+    if feed in (None, epss.FEED) and _is_epss_csv(path, feed):
+        try:
+            with path.open("rb") as stream:  # streamed: a huge line is an error, not a read
+                return [epss.parse_stream(stream, epss.FEED)]
+        except OSError as error:
+            raise feed_error(label, f"cannot read file ({error.strerror})") from error
     try:
         data = path.read_bytes()
     except OSError as error:
