@@ -20,6 +20,7 @@ import httpx
 
 from imagetrust import __version__
 from imagetrust.http.breaker import Breaker, current_breaker
+from imagetrust.http.deadline import guard_transport, start_request
 from imagetrust.http.guard import plain_http_guard
 from imagetrust.http.redirects import MAX_REDIRECTS, follow
 from imagetrust.http.retry import NO_RETRY, RETRY_STATUSES, RetryPolicy
@@ -63,14 +64,19 @@ class HttpClient:
         self.breaker = breaker or current_breaker()
         self._sleep = sleep
         self._max_redirects = max_redirects
+        # every connection is held to a total deadline per request (http/deadline.py)
+        own = transport is None
         self.http = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, MAX_CONNECT_TIMEOUT)),
             verify=verify,
-            transport=transport,
+            transport=guard_transport(httpx.HTTPTransport(verify=verify)) if own else transport,
             follow_redirects=False,
             headers={"User-Agent": user_agent},
             event_hooks=hooks,
         )
+        for mounted in self.http._mounts.values():  # proxies from the environment
+            if mounted is not None:
+                guard_transport(mounted)
 
     def __enter__(self) -> HttpClient:
         return self
@@ -101,6 +107,7 @@ class HttpClient:
         request = self.http.build_request(method, url, headers=headers, params=params, data=data)
         attempt = 1
         while True:
+            start_request()  # this attempt's total deadline; its body, read later, counts too
             try:
                 response = follow(
                     self.http,

@@ -17,6 +17,7 @@ import httpx
 
 from imagetrust import jsonutil
 from imagetrust.errors import NetworkError, NotFoundError, SourceError
+from imagetrust.http.deadline import guard_transport, start_request
 from imagetrust.oci.content import Platform
 from imagetrust.source.daemon.discovery import DaemonEndpoint
 from imagetrust.source.daemon.model import ImageSummary, LocalImageInfo
@@ -88,7 +89,7 @@ class DaemonClient:
         if not isinstance(endpoint, DaemonEndpoint):
             endpoint = DaemonEndpoint.unix(endpoint)
         self.endpoint = endpoint
-        transport = (
+        transport = guard_transport(
             httpx.HTTPTransport(uds=str(endpoint.socket_path))
             if endpoint.socket_path is not None
             else httpx.HTTPTransport()
@@ -134,6 +135,7 @@ class DaemonClient:
     def _get(self, path: str, limit: int | None = None) -> _Answer:
         """GET ``path``; a success body over ``limit`` is refused, an error body truncated."""
         try:
+            start_request()  # a daemon that trickles or hangs ends at the total deadline
             with self._http.stream("GET", path) as response:
                 ok = response.status_code == 200
                 cap = (limit or _MAX_JSON) if ok else _MAX_ERROR_BODY
@@ -229,6 +231,7 @@ class DaemonClient:
         """Stream ``docker save NAME`` into ``dest`` chunk by chunk; return the bytes written."""
         written = 0
         try:
+            start_request()
             with self._http.stream("GET", self._image_path(name, "get")) as response:
                 if response.status_code == 404:
                     raise NotFoundError(
