@@ -21,10 +21,8 @@ from imagetrust.match.db import (
     resolve_db_path,
     update_feeds,
 )
-from imagetrust.match.feeds import FEEDS
+from imagetrust.match.feeds import default_feeds
 from imagetrust.match.scan import feed_base_urls
-
-DEFAULT_FEEDS = tuple(FEEDS)
 
 
 class ProgressBars:
@@ -99,8 +97,9 @@ def db_update(feeds: tuple[str, ...], quiet: bool, db: Path | None) -> None:
     """
     path = _db(db)
     progress = None if quiet or not sys.stderr.isatty() else ProgressBars()
+    urls = feed_base_urls()
     result = update_feeds(
-        path, list(feeds) or list(DEFAULT_FEEDS), base_urls=feed_base_urls(), progress=progress
+        path, list(feeds) or default_feeds(urls), base_urls=urls, progress=progress
     )
     for outcome in result.outcomes:
         state = f"{outcome.record_count} records" if outcome.changed else "unchanged"

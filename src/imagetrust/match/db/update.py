@@ -17,9 +17,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from imagetrust.errors import FeedError
 from imagetrust.http.client import HttpClient
 from imagetrust.http.guard import check_plain_http, redact_url
-from imagetrust.match.feeds import FEEDS, resolve_units
+from imagetrust.match.feeds import FEEDS, MIRROR_ONLY, default_feeds, resolve_units
 from imagetrust.match.feeds.common import feed_error
 from imagetrust.match.feeds.download import Fetched, configured_insecure, fetch, make_client
 from imagetrust.match.feeds.model import FeedData, FeedUnit
@@ -75,9 +76,12 @@ def stored_validators(db_path: Path) -> dict[str, tuple[str | None, str | None, 
     return {name: (url, etag, modified) for name, url, etag, modified in rows}
 
 
-def is_full_update(units: Sequence[FeedUnit]) -> bool:
-    """Whether ``units`` include every default unit of every bulk feed (a plain ``db update``)."""
-    every = {u.source for u in resolve_units(list(FEEDS))}
+def is_full_update(
+    units: Sequence[FeedUnit], base_urls: Mapping[str, str] | None = None
+) -> bool:
+    """Whether ``units`` include every default unit of every feed a plain ``db update`` fetches
+    (mirror-only feeds count only when a mirror is configured for them)."""
+    every = {u.source for u in resolve_units(default_feeds(base_urls), dict(base_urls or {}))}
     return every <= {u.source for u in units}
 
 
@@ -102,7 +106,14 @@ def update_feeds(
     to use instead of :func:`imagetrust.match.feeds.download.make_client`'s (tests, transports).
     """
     units = resolve_units(feeds, dict(base_urls or {}))
-    rebuild = is_full_update(units)
+    for unit in units:
+        if unit.feed in MIRROR_ONLY and unit.feed not in (base_urls or {}):
+            raise FeedError(
+                f"feed {unit.feed} is served upstream in a layout imagetrust does not resolve",
+                hint=f"set IMAGETRUST_FEED_URLS={unit.feed}=URL to a mirror, or download it "
+                "where you can and `imagetrust db import` it (docs/vulnerability-data.md)",
+            )
+    rebuild = is_full_update(units, base_urls)
     require_compatible(db_path, rebuild=rebuild)  # before downloading anything
     allowed = configured_insecure() if insecure is None else insecure
     for unit in units:  # every URL vetted before the first download

@@ -11,7 +11,7 @@ feeds its image uses, and every ``imagetrust cves`` pays for the imports it make
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -44,6 +44,18 @@ _MODULES: dict[str, tuple[str, str]] = {
 }
 NVD_FEED = "nvd"
 FEED_NAMES: tuple[str, ...] = (*_MODULES, NVD_FEED)
+MIRROR_ONLY: frozenset[str] = frozenset({"redhat-csaf", "amazon-alas"})
+"""Feeds whose upstream layout imagetrust cannot resolve by itself (Red Hat names its VEX
+archive by date; Amazon serves updateinfo behind ``mirror.list``): fetched only from a mirror
+configured for them (``IMAGETRUST_FEED_URLS``/``IMAGETRUST_FEED_BASE_URL``), else imported with
+``imagetrust db import``. A plain ``db update`` leaves them out rather than fail."""
+
+
+def default_feeds(base_urls: Mapping[str, str] | None = None) -> list[str]:
+    """What a plain ``db update`` fetches: every bulk feed, less the mirror-only ones that no
+    mirror is configured for."""
+    configured = base_urls or {}
+    return [name for name in _MODULES if name not in MIRROR_ONLY or name in configured]
 _SPECS: dict[str, FeedSpec] = {}
 
 if TYPE_CHECKING:
@@ -97,6 +109,8 @@ def resolve_units(specs: Sequence[str], base_urls: dict[str, str] | None = None)
 
 
 __all__ = [
-    "FEEDS", "FEED_NAMES", "NVD_FEED", "FeedSpec", "FeedData", "FeedUnit", "feed_spec",
+    "FEEDS",
+    "MIRROR_ONLY",
+    "default_feeds", "FEED_NAMES", "NVD_FEED", "FeedSpec", "FeedData", "FeedUnit", "feed_spec",
     "resolve_units",
 ]
