@@ -50,6 +50,7 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
         "IMAGETRUST_NVD_URL",
         "IMAGETRUST_CATALOG_URL",
         "IMAGETRUST_DOCKER_HUB_URL",
+        "IMAGETRUST_LIFECYCLE_URL",
     ):
         monkeypatch.setenv(name, DEAD_URL)
     monkeypatch.delenv("IMAGETRUST_FEED_URLS", raising=False)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from imagetrust.assess.evidence import Evidence, Outcome, Signal
@@ -54,11 +55,38 @@ class Release:
         return f"{self.label} is supported (security fixes until {until})"
 
 
+CACHE_FILE = "lifecycles.json"
+"""The refreshed copy ``imagetrust catalog update`` writes into the cache directory."""
+
+
 @cache
-def _data() -> dict[str, Any]:
+def shipped_data() -> dict[str, Any]:
+    """The snapshot shipped with the package."""
     text = resources.files("imagetrust").joinpath("data/lifecycles.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
+
+
+@cache
+def _cached_copy(path: str, mtime_ns: int) -> dict[str, Any] | None:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    ok = isinstance(data, dict) and isinstance(data.get("products"), dict)
+    return data if ok else None
+
+
+def _data() -> dict[str, Any]:
+    """The refreshed copy in the cache when there is a readable one, else the shipped data."""
+    from imagetrust.config import load_settings
+
+    path = load_settings().cache_dir / CACHE_FILE
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return shipped_data()
+    return _cached_copy(str(path), stamp) or shipped_data()
 
 
 def _date(value: object) -> date | None:
@@ -178,6 +206,7 @@ def data_source() -> str:
 
 
 __all__ = [
+    "CACHE_FILE",
     "Release",
     "data_source",
     "lifecycle_evidence",
@@ -185,4 +214,5 @@ __all__ = [
     "products",
     "releases",
     "runtime_releases",
+    "shipped_data",
 ]

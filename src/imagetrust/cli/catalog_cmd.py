@@ -50,13 +50,34 @@ def _report(result: UpdateResult, action: str) -> None:
     is_flag=True,
     help="Download even if unchanged, and accept a library much smaller than the installed one.",
 )
-def catalog_update(url: str, force: bool) -> None:
-    """Download the official-images library (conditional: unchanged means no download)."""
+@click.option(
+    "--lifecycle-url",
+    envvar="IMAGETRUST_LIFECYCLE_URL",
+    default="https://endoflife.date/api",
+    show_default=True,
+    help="Release-lifecycle API (endoflife.date's format: BASE/PRODUCT.json) refreshing the "
+    "shipped support dates (env IMAGETRUST_LIFECYCLE_URL).",
+)
+def catalog_update(url: str, force: bool, lifecycle_url: str) -> None:
+    """Download the official-images library (conditional: unchanged means no download) and
+    refresh the release lifecycles (end of security support per OS release and runtime)."""
+    from imagetrust.assess.lifecycle_update import update_lifecycles
+    from imagetrust.errors import ImagetrustError
+
     settings = load_settings()
     result = update_library(
         settings.cache_dir, url, force=force, insecure=settings.insecure_registries
     )
     _report(result, "updated")
+    try:
+        lifecycles = update_lifecycles(
+            settings.cache_dir, lifecycle_url, insecure=settings.insecure_registries
+        )
+        click.echo(f"release lifecycles refreshed: {len(lifecycles.products)} products")
+        for kept in lifecycles.kept:
+            click.echo(f"warning: kept the shipped dates of {kept}", err=True)
+    except ImagetrustError as error:  # the library is updated; the shipped dates stay in use
+        click.echo(f"warning: release lifecycles not refreshed: {error}", err=True)
 
 
 @catalog_group.command("import")
