@@ -85,6 +85,7 @@ def test_official_current_image_passes_publisher_tag_and_freshness(
         "base_image",
         "vulnerabilities",
         "attestations",
+        "lifecycle",  # issue 12: release lifecycles (end of security support) are a signal
     ]
     assert evidence(data, "publisher")["outcome"] == "pass"
     assert evidence(data, "supported_tag")["outcome"] == "pass"
