@@ -19,6 +19,9 @@ COMMAND_MODULES: dict[str, str] = {
     "policy": "imagetrust.cli.policy_cmd",
     "quickview": "imagetrust.cli.check_cmd",
     "sbom": "imagetrust.cli.sbom_cmd",
+    "compare": "imagetrust.cli.compare_cmd",
+    "diff": "imagetrust.cli.compare_cmd",
+    "dockerfile": "imagetrust.cli.dockerfile_cmd",
 }
 
 
