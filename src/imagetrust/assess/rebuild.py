@@ -112,7 +112,7 @@ def explain_rebuild(inputs: RebuildInputs) -> RebuildExplanation:
         "packages", True,
         f"package inventories of both builds ({inputs.packages.unchanged} unchanged)",
     ))
-    if packages:
+    if packages.total:
         causes.append(_packages_cause(packages))
     layers = inputs.layers
     evidence.append(RebuildEvidence(
