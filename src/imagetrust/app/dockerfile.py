@@ -255,9 +255,16 @@ def _strip_digest(text: str) -> str:
 def _unified(path: Path, old: bytes, new: bytes) -> str:
     if old == new:
         return ""
-    a = old.decode("utf-8", "replace").splitlines(keepends=True)
-    b = new.decode("utf-8", "replace").splitlines(keepends=True)
+    a, b = _text(old).splitlines(keepends=True), _text(new).splitlines(keepends=True)
     return "".join(difflib.unified_diff(a, b, f"a/{path.name}", f"b/{path.name}"))
+
+
+def _text(data: bytes) -> str:
+    """UTF-8 when the file is (every Dockerfile in practice), else byte-for-byte Latin-1."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def _replace(path: Path, data: bytes) -> None:

@@ -108,6 +108,14 @@ def pin_command(
     )
     document = pin_dockerfile(path, runtime=cli_runtime(settings), update=update,
                               dry_run=dry_run)
+    if dry_run and output_format == "table":  # the diff byte for byte, for `patch`
+        if output is not None:
+            from imagetrust.report.output import write_output
+
+            write_output(document.diff, output)
+        else:
+            click.echo(document.diff, nl=False)
+        return
     emit("dockerfile", output_format, document, output)
 
 

@@ -119,10 +119,8 @@ def render_dockerfile(document: Doc, console: Console) -> None:
 
 
 def _render_pin(document: DockerfilePinDocument, console: Console) -> None:
-    """The diff alone for ``--dry-run`` (it can be piped to ``patch``), else what was done."""
-    if document.dry_run:
-        console.print(document.diff, end="", markup=False, highlight=False, soft_wrap=True)
-        return
+    """What was done to each reference (``--dry-run`` prints the raw diff instead: the CLI
+    writes it untouched, since a console would expand its tabs)."""
     for pin in document.pins:
         note = f" ({pin.note})" if pin.note else ""
         console.print(f"line {pin.line} {pin.reference}: {pin.action}{note}", markup=False,
