@@ -21,6 +21,9 @@ COMMAND_MODULES: dict[str, str] = {
     "recommend": "imagetrust.cli.recommend_cmd",
     "recommendations": "imagetrust.cli.recommend_cmd",
     "sbom": "imagetrust.cli.sbom_cmd",
+    "compare": "imagetrust.cli.compare_cmd",
+    "diff": "imagetrust.cli.compare_cmd",
+    "dockerfile": "imagetrust.cli.dockerfile_cmd",
 }
 
 

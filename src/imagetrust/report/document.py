@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING, ClassVar, TypeAlias
 if TYPE_CHECKING:  # annotations only: a formatter's import must not load the whole pipeline
     from datetime import datetime
 
+    from imagetrust.assess.base_image import BaseImageResult
+    from imagetrust.assess.diff import ConfigDiff, FindingDiff, LayerDiff, PackageDiff
     from imagetrust.assess.freshness import FreshnessResult
     from imagetrust.assess.lifecycle import Release
     from imagetrust.assess.model import PullDiff, VulnFinding, VulnSummary
+    from imagetrust.assess.rebuild import RebuildExplanation
     from imagetrust.catalog.model import Catalog
     from imagetrust.image.model import Image
     from imagetrust.image.session import CopyRead
@@ -28,6 +31,7 @@ if TYPE_CHECKING:  # annotations only: a formatter's import must not load the wh
     from imagetrust.policy.ranking import CandidateFacts as RankFacts
     from imagetrust.policy.suppress import Ended, Suppressed
     from imagetrust.policy.verdict import RuleResult, Verdict
+    from imagetrust.reference.dockerfile import FromLine
     from imagetrust.source.daemon.model import LocalImageInfo
 
 
@@ -273,7 +277,8 @@ class RecommendDocument:
 
 Document: TypeAlias = (
     "InspectDocument | SbomDocument | CvesDocument | CheckDocument | AuditDocument"
-    " | PolicyDocument | RecommendDocument"
+    " | PolicyDocument | RecommendDocument | CompareDocument | DockerfileCheckDocument"
+    " | DockerfilePinDocument"
 )
 
 __all__ = [
@@ -281,8 +286,14 @@ __all__ = [
     "AuditEntry",
     "AuditTimings",
     "CheckDocument",
+    "CompareDocument",
+    "CompareSide",
     "CvesDocument",
     "Document",
+    "DockerfileBase",
+    "DockerfileCheckDocument",
+    "DockerfilePin",
+    "DockerfilePinDocument",
     "InspectDocument",
     "Candidate",
     "PolicyDocument",
@@ -293,3 +304,119 @@ __all__ = [
     "ScannedTag",
     "SeverityDelta",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class CompareSide:
+    """One of the two images ``compare`` read."""
+
+    reference: str
+    digest: str | None
+    index_digest: str | None
+    config_digest: str
+    platform: str
+    created: datetime | None
+    tag: str | None
+    """The registry tag it is a build of (None: not known)."""
+    os: str | None
+    packages: int
+    copy: CopyRead
+    note: str | None = None
+    scan_coverage: str | None = None
+    """``full``, ``partial`` or ``none``; None when not scanned."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompareDocument:
+    """``imagetrust compare A B``: packages, findings, config, layers and base from A to B, and
+    why the tag was rebuilt when they are two builds of one tag."""
+
+    SCHEMA_VERSION: ClassVar[str] = "1.0"
+    COMMAND: ClassVar[str] = "compare"
+
+    before: CompareSide
+    after: CompareSide
+    packages: PackageDiff
+    findings: FindingDiff | None
+    """None with ``--no-scan``."""
+    config: ConfigDiff
+    layers: LayerDiff
+    base_before: BaseImageResult | None
+    base_after: BaseImageResult | None
+    """None when not looked up (offline)."""
+    rebuild: RebuildExplanation | None
+    rebuild_note: str | None
+    """Why no rebuild is explained (None when ``rebuild`` is set)."""
+    filters: dict[str, object]
+    to_latest: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DockerfileBase:
+    """One external base of a Dockerfile, judged like ``check`` and against the file's rules."""
+
+    line: FromLine
+    pinned: bool
+    level: Level | None
+    publisher: str | None
+    supported_tag: str | None
+    """supported, unsupported or unknown."""
+    lifecycle: str | None
+    """The lifecycle outcome: pass, warn, fail (end of life) or unknown."""
+    freshness: str | None
+    """current, behind or unknown."""
+    summaries: dict[str, str]
+    """Signal → the sentence ``check`` says about it."""
+    reasons: tuple[str, ...]
+    recommendation: str
+    failed: tuple[str, ...]
+    """Rules this base fails: unpinned, unsupported-tag, end-of-life, untrusted, unchecked."""
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DockerfileCheckDocument:
+    """``imagetrust dockerfile check PATH``: every stage's base and the rules it fails."""
+
+    SCHEMA_VERSION: ClassVar[str] = "1.0"
+    COMMAND: ClassVar[str] = "dockerfile"
+
+    path: str
+    stages: tuple[FromLine, ...]
+    bases: tuple[DockerfileBase, ...]
+
+    @property
+    def failed(self) -> bool:
+        return any(base.failed for base in self.bases)
+
+
+@dataclass(frozen=True, slots=True)
+class DockerfilePin:
+    """One reference ``pin`` looked at: what it was, what it becomes, and why."""
+
+    line: int
+    reference: str
+    """The reference as BuildKit resolves it (``postgres:16``)."""
+    before: str
+    """The bytes that were there (the FROM text or the ARG default)."""
+    after: str
+    action: str
+    """pinned, updated, unchanged, kept (already pinned, no --update) or skipped."""
+    digest: str | None = None
+    via_arg: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DockerfilePinDocument:
+    """``imagetrust dockerfile pin PATH``: each reference and what was (or would be) written."""
+
+    SCHEMA_VERSION: ClassVar[str] = "1.0"
+    COMMAND: ClassVar[str] = "dockerfile"
+
+    path: str
+    pins: tuple[DockerfilePin, ...]
+    diff: str
+    """The unified diff of the change (empty when nothing changes)."""
+    written: bool
+    dry_run: bool

@@ -77,6 +77,17 @@ FORMATS: dict[str, tuple[Format, ...]] = {
         Format("github", f"{_R}.policy:policy_github"),
         Format("markdown", f"{_R}.policy:policy_markdown"),
     ),
+    "compare": (
+        Format("table", f"{_R}.compare:render_compare", "console", width=140, pipe_width=160),
+        Format("json", f"{_R}.compare:compare_text"),
+        Format("markdown", f"{_R}.compare:compare_markdown"),
+    ),
+    "dockerfile": (
+        Format("table", f"{_R}.dockerfile:render_dockerfile", "console", width=140,
+               pipe_width=160),
+        Format("json", f"{_R}.dockerfile:dockerfile_text"),
+        Format("markdown", f"{_R}.dockerfile:dockerfile_markdown"),
+    ),
 }
 
 
