@@ -89,3 +89,19 @@ def test_the_http_layer_sits_below_every_stage() -> None:
             parts = module.split(".")
             if parts[0] == "imagetrust" and len(parts) > 1:
                 assert parts[1] in ("errors", "http"), f"{path.name} imports {module}"
+
+
+def test_no_two_stages_share_a_public_name() -> None:
+    """A newcomer finds a function or class by name: the same public name in two stages (two
+    ``UpdateResult``s, two ``evaluate``s) would send them to the wrong one."""
+    seen: dict[str, set[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        top = path.relative_to(PACKAGE).parts[0]
+        if top not in STAGES:
+            continue
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef) and not node.name.startswith("_"):
+                seen.setdefault(node.name, set()).add(top)
+    # Feed parsers share a small plug-in protocol inside the match stage only.
+    shared = {name: stages for name, stages in seen.items() if len(stages) > 1}
+    assert shared == {}

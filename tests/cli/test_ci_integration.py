@@ -44,11 +44,13 @@ def project(tmp_path: Path, images: FixtureImages, test_data: Path,
     return work
 
 
-def test_hook_definition_is_valid() -> None:
-    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
-    (hook,) = hooks
-    assert hook["language"] == "python" and hook["entry"].startswith("imagetrust policy evaluate")
-    assert "--from-files" in hook["entry"] and "--exit-code" in hook["entry"]
+def test_hook_definitions_are_valid() -> None:
+    hooks = {h["id"]: h for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())}
+    assert set(hooks) == {"imagetrust-dockerfile", "imagetrust-policy"}
+    policy, dockerfile = hooks["imagetrust-policy"], hooks["imagetrust-dockerfile"]
+    assert policy["language"] == "python" and policy["entry"].startswith("imagetrust policy")
+    assert "--from-files" in policy["entry"] and "--exit-code" in policy["entry"]
+    assert dockerfile["entry"].startswith("imagetrust dockerfile check --exit-code")
 
 
 def hook_repository(where: Path) -> Path:
@@ -85,6 +87,17 @@ def test_pre_commit_runs_the_hook_and_fails_on_policy(project: Path, tmp_path: P
         cwd=project, capture_output=True, text=True, env=env, timeout=600, check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    # the Dockerfile hook: an unpinned base fails the commit, and says which line
+    (project / "Dockerfile").write_text("FROM 127.0.0.1:9/library/debian:12\nRUN true\n")
+    git(project, "add", "Dockerfile")
+    done = subprocess.run(
+        [exe, "try-repo", str(hooks), "imagetrust-dockerfile", "--files", "Dockerfile",
+         "--verbose"],
+        cwd=project, capture_output=True, text=True, env=env, timeout=600, check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "Dockerfile:1" in output and "unpinned" in output
 
 
 def test_action_definition_and_step(project: Path, tmp_path: Path) -> None:

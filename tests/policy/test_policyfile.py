@@ -16,7 +16,7 @@ from imagetrust.assess.model import VulnFinding
 from imagetrust.cli.main import main
 from imagetrust.errors import UsageError
 from imagetrust.policy.policyfile import find_policy_file, load_policy
-from imagetrust.policy.verdict import Level, TrustFacts, decide, evaluate
+from imagetrust.policy.verdict import Level, TrustFacts, decide, evaluate_rules
 
 BASE = TrustFacts(
     reference="docker.io/library/postgres:16",
@@ -189,7 +189,7 @@ def test_opt_in_rules(
     tmp_path: Path, rule: str, settings: str, facts: dict[str, object], status: str
 ) -> None:
     policy = load_policy(write(tmp_path, f"[rules.{rule}]\nenabled = true\n{settings}\n"))
-    results = {r.name: r for r in evaluate(replace(BASE, **facts), policy)}  # type: ignore[arg-type]
+    results = {r.name: r for r in evaluate_rules(replace(BASE, **facts), policy)}  # type: ignore[arg-type]
     assert results[rule].status == status, results[rule].reason
     assert (rule in decide(replace(BASE, **facts), policy).rules) == (  # type: ignore[arg-type]
         status == "fail"

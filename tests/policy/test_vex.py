@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from imagetrust.errors import ImagetrustError, PolicyError
-from imagetrust.policy.purlmatch import in_range, purl_matches
+from imagetrust.policy.purlmatch import in_vers_range, purl_matches
 from imagetrust.policy.vex import load_vex
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "vex"
@@ -138,8 +138,8 @@ def test_purl_and_range_matching() -> None:
     assert not purl_matches("pkg:deb/debian/libc6@2.36-9", installed)
     assert not purl_matches("pkg:deb/ubuntu/libc6", installed)
     # dpkg ordering, not text: 2.36-9+deb12u4 > 2.36-9 and < 2.36-10
-    assert in_range("vers:deb/>=2.36-9|<2.36-10", "deb", "2.36-9+deb12u4")
-    assert not in_range("vers:deb/>=2.36-10", "deb", "2.36-9+deb12u4")
-    assert in_range("vers:deb/<2.30|>2.36-9", "deb", "2.36-9+deb12u4")
-    assert not in_range("vers:deb/!=2.36-9+deb12u4", "deb", "2.36-9+deb12u4")
-    assert in_range("vers:deb/*", "deb", "1")
+    assert in_vers_range("vers:deb/>=2.36-9|<2.36-10", "deb", "2.36-9+deb12u4")
+    assert not in_vers_range("vers:deb/>=2.36-10", "deb", "2.36-9+deb12u4")
+    assert in_vers_range("vers:deb/<2.30|>2.36-9", "deb", "2.36-9+deb12u4")
+    assert not in_vers_range("vers:deb/!=2.36-9+deb12u4", "deb", "2.36-9+deb12u4")
+    assert in_vers_range("vers:deb/*", "deb", "1")

@@ -9,7 +9,7 @@ import click
 
 from imagetrust.assess.official import (
     DEFAULT_ARCHIVE_URL,
-    UpdateResult,
+    LibraryUpdate,
     import_library,
     load_library,
     update_library,
@@ -23,7 +23,7 @@ def catalog_group() -> None:
     """The official-images library that confirms Docker Official Images and their tags."""
 
 
-def _report(result: UpdateResult, action: str) -> None:
+def _report(result: LibraryUpdate, action: str) -> None:
     meta = result.meta
     if not result.changed:
         click.echo(f"catalog unchanged (not modified since {meta.fetched_at:%Y-%m-%d %H:%M} UTC)")

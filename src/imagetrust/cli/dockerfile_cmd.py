@@ -11,7 +11,7 @@ from imagetrust.cli.options import format_option, image_options, output_option
 from imagetrust.cli.policy_cmd import policy_option
 from imagetrust.cli.runtime import cli_runtime
 from imagetrust.config import load_settings
-from imagetrust.errors import GateFailed
+from imagetrust.errors import GateFailed, UsageError
 
 _PATH = click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 
@@ -26,7 +26,8 @@ def dockerfile_group() -> None:
 
 
 @dockerfile_group.command("check")
-@_PATH
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
 @image_options
 @format_option("dockerfile")
 @output_option
@@ -40,7 +41,7 @@ def dockerfile_group() -> None:
               help="Skip the vulnerability scan (and the layer read that finds the OS release).")
 @policy_option
 def check_command(
-    path: Path,
+    paths: tuple[Path, ...],
     platform: str | None,
     registry_mirrors: tuple[str, ...],
     insecure_registries: tuple[str, ...],
@@ -52,7 +53,7 @@ def check_command(
     no_scan: bool,
     policy_path: Path | None,
 ) -> None:
-    """Judge every external base image of the Dockerfile at PATH.
+    """Judge every external base image of the Dockerfile(s) at PATHS.
 
     For each base: publisher, supported tag, end-of-life, freshness, pinned or not, the trust
     level `check` gives it, and what to do. Bases are read from the registry, as a build pulls
@@ -67,11 +68,15 @@ def check_command(
     )
     runtime = cli_runtime(settings, db)
     runtime.policy_path = policy_path
-    document = check_dockerfile(path, runtime=runtime, scan=not no_scan)
-    emit("dockerfile", output_format, document, output)
-    if exit_code and document.failed:
-        failing = [f"line {b.line.line} {b.line.image}: {', '.join(b.failed)}"
-                   for b in document.bases if b.failed]
+    if output is not None and len(paths) > 1:
+        raise UsageError("-o takes one Dockerfile", hint="run once per Dockerfile with -o")
+    failing: list[str] = []
+    for path in paths:  # several when pre-commit passes every changed Dockerfile
+        document = check_dockerfile(path, runtime=runtime, scan=not no_scan)
+        emit("dockerfile", output_format, document, output)
+        failing += [f"{path}:{b.line.line} {b.line.image}: {', '.join(b.failed)}"
+                    for b in document.bases if b.failed]
+    if exit_code and failing:
         raise GateFailed(f"{len(failing)} base images fail: {'; '.join(failing)}")
 
 

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from imagetrust.assess.check import Assessment
 from imagetrust.policy.facts import trust_facts
 from imagetrust.policy.policyfile import Policy
-from imagetrust.policy.verdict import RuleResult, TrustFacts, Verdict, decide_results, evaluate
+from imagetrust.policy.verdict import (
+    RuleResult,
+    TrustFacts,
+    Verdict,
+    decide_results,
+    evaluate_rules,
+)
 
 
 @dataclass(frozen=True)
@@ -28,7 +34,7 @@ def decide_assessment(assessment: Assessment, policy: Policy | None = None) -> C
     """The verdict on one assessment under ``policy`` (the default when None), with the facts
     it was decided from and every rule's answer."""
     facts = trust_facts(assessment.signals)
-    results = evaluate(facts, policy)
+    results = evaluate_rules(facts, policy)
     return CheckResult(assessment, facts, decide_results(facts, results), results)
 
 

@@ -66,7 +66,7 @@ def purl_matches(pattern: str, installed: str) -> bool:
     return all(have_q.get(k) == v for k, v in want_q.items())
 
 
-def in_range(version_range: str, scheme: str, version: str) -> bool:
+def in_vers_range(version_range: str, scheme: str, version: str) -> bool:
     """``version`` lies in ``version_range``: a ``vers:`` range, or a single version."""
     if not version_range.startswith("vers:"):
         return same_version(scheme, version_range, version)
@@ -116,4 +116,4 @@ def in_range(version_range: str, scheme: str, version: str) -> bool:
     return False
 
 
-__all__ = ["in_range", "parse_purl", "purl_matches", "same_version"]
+__all__ = ["in_vers_range", "parse_purl", "purl_matches", "same_version"]

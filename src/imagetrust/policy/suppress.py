@@ -28,7 +28,7 @@ from typing import Literal
 from imagetrust.errors import ImagetrustError
 from imagetrust.match.model import FIXED, Finding
 from imagetrust.policy.exceptions import Exception_, load_exceptions
-from imagetrust.policy.purlmatch import in_range, parse_purl, purl_matches
+from imagetrust.policy.purlmatch import in_vers_range, parse_purl, purl_matches
 from imagetrust.policy.vex import VexProduct, VexStatement, load_vex
 from imagetrust.reference import ImageReference, parse_target
 
@@ -152,7 +152,7 @@ def _product_matches(product: VexProduct, finding: Finding, image_ref: str | Non
         return False
     if product.version_range is None:
         return True
-    return in_range(product.version_range, finding.package.type if purl.type == "generic"
+    return in_vers_range(product.version_range, finding.package.type if purl.type == "generic"
                     else purl.type, finding.package.version)
 
 

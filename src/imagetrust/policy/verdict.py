@@ -41,7 +41,7 @@ def default_policy() -> Policy:
     return load_policy(None)
 
 
-def evaluate(facts: TrustFacts, policy: Policy | None = None) -> tuple[RuleResult, ...]:
+def evaluate_rules(facts: TrustFacts, policy: Policy | None = None) -> tuple[RuleResult, ...]:
     """Every enabled rule's pass/fail/unknown for ``facts``, in policy order."""
     chosen = policy or default_policy()
     results = []
@@ -76,7 +76,7 @@ def decide_results(facts: TrustFacts, results: tuple[RuleResult, ...]) -> Verdic
 
 def decide(facts: TrustFacts, policy: Policy | None = None) -> Verdict:
     """Apply every enabled rule of ``policy`` (the default when None) and decide."""
-    return decide_results(facts, evaluate(facts, policy))
+    return decide_results(facts, evaluate_rules(facts, policy))
 
 
 def __getattr__(name: str) -> Any:
@@ -95,7 +95,7 @@ __all__ = [
     "decide",
     "decide_results",
     "default_policy",
-    "evaluate",
+    "evaluate_rules",
     "rules_table",
     "starting_level",
 ]

@@ -3,7 +3,7 @@
 from imagetrust.assess.official.download import DEFAULT_ARCHIVE_URL, update_library
 from imagetrust.assess.official.generations import (
     LibraryMissingError,
-    UpdateResult,
+    LibraryUpdate,
     load_library,
 )
 from imagetrust.assess.official.importer import import_library
@@ -30,7 +30,7 @@ __all__ = [
     "LibraryParseError",
     "OfficialLibrary",
     "TagStatus",
-    "UpdateResult",
+    "LibraryUpdate",
     "bashbrew_arch",
     "import_library",
     "load_library",

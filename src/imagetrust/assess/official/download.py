@@ -19,7 +19,7 @@ import httpx
 
 from imagetrust.assess.official.archive import read_library_archive
 from imagetrust.assess.official.generations import (
-    UpdateResult,
+    LibraryUpdate,
     current_meta,
     install,
     store_dir,
@@ -50,7 +50,7 @@ def update_library(
     force: bool = False,
     transport: httpx.BaseTransport | None = None,
     insecure: frozenset[str] = frozenset(),
-) -> UpdateResult:
+) -> LibraryUpdate:
     """Download the official-images tarball (conditionally, by ETag); install its ``library/``.
 
     Plain HTTP is refused (also on redirects) unless the host is loopback or in ``insecure``.
@@ -74,7 +74,7 @@ def update_library(
         if got is None and previous is not None:
             meta = replace(previous, checked_at=datetime.now(UTC))
             write_meta(cache_dir, meta)
-            return UpdateResult(changed=False, meta=meta)
+            return LibraryUpdate(changed=False, meta=meta)
         archive = read_library_archive(tmp)
     finally:
         tmp.unlink(missing_ok=True)
@@ -106,7 +106,7 @@ def update_library(
         last_modified=validators.last_modified,
     )
     invalid = install(base, archive.files, meta)
-    return UpdateResult(
+    return LibraryUpdate(
         changed=True, meta=meta, unsafe_members=archive.unsafe_members, invalid_files=invalid
     )
 

@@ -35,7 +35,7 @@ class LibraryMissingError(DatabaseError):
 
 
 @dataclass(frozen=True, slots=True)
-class UpdateResult:
+class LibraryUpdate:
     """What an update or import did."""
 
     changed: bool

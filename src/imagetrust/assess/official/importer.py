@@ -14,12 +14,12 @@ from imagetrust.assess.official.archive import (
     MAX_LIBRARY_FILES,
     is_valid_library_name,
 )
-from imagetrust.assess.official.generations import UpdateResult, install, store_dir
+from imagetrust.assess.official.generations import LibraryUpdate, install, store_dir
 from imagetrust.assess.official.model import LibraryMeta
 from imagetrust.errors import FeedError
 
 
-def import_library(cache_dir: Path, path: Path) -> UpdateResult:
+def import_library(cache_dir: Path, path: Path) -> LibraryUpdate:
     """Install the catalog from a local official-images checkout or its ``library/`` directory."""
     library = path / "library" if (path / "library").is_dir() else path
     if not library.is_dir():
@@ -54,7 +54,7 @@ def import_library(cache_dir: Path, path: Path) -> UpdateResult:
     base = store_dir(cache_dir)
     base.mkdir(parents=True, exist_ok=True)
     invalid = install(base, files, meta)
-    return UpdateResult(
+    return LibraryUpdate(
         changed=True, meta=meta, unsafe_members=tuple(skipped), invalid_files=invalid
     )
 

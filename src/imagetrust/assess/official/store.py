@@ -17,7 +17,7 @@ from imagetrust.assess.official.download import (
 from imagetrust.assess.official.generations import (
     STORE_DIR,
     LibraryMissingError,
-    UpdateResult,
+    LibraryUpdate,
     load_library,
     store_dir,
 )
@@ -49,7 +49,7 @@ __all__ = [
     "OfficialLibrary",
     "TagState",
     "TagStatus",
-    "UpdateResult",
+    "LibraryUpdate",
     "import_library",
     "load_library",
     "official_name",

@@ -37,7 +37,7 @@ _ORDER = ("known_not_affected", "fixed", "first_fixed", "known_affected", "first
           "last_affected", "under_investigation")
 
 
-def looks_like(doc: Any) -> bool:
+def is_csaf(doc: Any) -> bool:
     document = doc.get("document") if isinstance(doc, dict) else None
     return isinstance(document, dict) and "csaf_version" in document
 
@@ -129,7 +129,7 @@ def _impacts(read: Reader, threats: Any, where: str) -> tuple[dict[str, str], st
     return per_product, general
 
 
-def parse(doc: dict[str, Any], source: str) -> tuple[VexStatement, ...]:
+def parse_csaf(doc: dict[str, Any], source: str) -> tuple[VexStatement, ...]:
     read = Reader(source)
     products = product_purls(read, doc.get("product_tree"))
     out: list[VexStatement] = []
@@ -172,4 +172,4 @@ def parse(doc: dict[str, Any], source: str) -> tuple[VexStatement, ...]:
     return tuple(out)
 
 
-__all__ = ["looks_like", "parse", "product_purls"]
+__all__ = ["is_csaf", "parse_csaf", "product_purls"]

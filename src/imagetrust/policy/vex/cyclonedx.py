@@ -30,7 +30,7 @@ _STATE = {
 }
 
 
-def looks_like(doc: Any) -> bool:
+def is_cyclonedx(doc: Any) -> bool:
     return isinstance(doc, dict) and doc.get("bomFormat") == "CycloneDX"
 
 
@@ -80,7 +80,7 @@ def _products(read: Reader, vuln: dict[str, Any], where: str,
     return tuple(products)
 
 
-def parse(doc: dict[str, Any], source: str) -> tuple[VexStatement, ...]:
+def parse_cyclonedx(doc: dict[str, Any], source: str) -> tuple[VexStatement, ...]:
     read = Reader(source)
     components = _component_purls(read, doc)
     vulns = read.array(doc.get("vulnerabilities"), "vulnerabilities")
@@ -121,4 +121,4 @@ def parse(doc: dict[str, Any], source: str) -> tuple[VexStatement, ...]:
     return tuple(out)
 
 
-__all__ = ["looks_like", "parse"]
+__all__ = ["is_cyclonedx", "parse_cyclonedx"]

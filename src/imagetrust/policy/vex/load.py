@@ -16,12 +16,12 @@ MAX_BYTES = 64 * 1024 * 1024
 
 def parse_vex(doc: Any, source: str) -> tuple[VexStatement, ...]:
     """Statements of one parsed document; ``source`` names it in statements and errors."""
-    if openvex.looks_like(doc):
-        return openvex.parse(doc, source)
-    if csaf.looks_like(doc):
-        return csaf.parse(doc, source)
-    if cyclonedx.looks_like(doc):
-        return cyclonedx.parse(doc, source)
+    if openvex.is_openvex(doc):
+        return openvex.parse_openvex(doc, source)
+    if csaf.is_csaf(doc):
+        return csaf.parse_csaf(doc, source)
+    if cyclonedx.is_cyclonedx(doc):
+        return cyclonedx.parse_cyclonedx(doc, source)
     raise PolicyError(
         f"VEX file {source} is not an OpenVEX, CSAF or CycloneDX document",
         hint="OpenVEX has an openvex @context, CSAF a document.csaf_version, CycloneDX a "

@@ -12,7 +12,7 @@ from imagetrust.policy.vex.common import MAX_STATEMENTS, Reader
 from imagetrust.policy.vex.model import STATUSES, VexProduct, VexStatement
 
 
-def looks_like(doc: Any) -> bool:
+def is_openvex(doc: Any) -> bool:
     context = doc.get("@context") if isinstance(doc, dict) else None
     return isinstance(context, str) and "openvex" in context
 
@@ -59,7 +59,7 @@ def _vulnerability(read: Reader, value: Any, where: str) -> tuple[str, tuple[str
     return name.strip(), aliases
 
 
-def parse(doc: dict[str, Any], source: str) -> tuple[VexStatement, ...]:
+def parse_openvex(doc: dict[str, Any], source: str) -> tuple[VexStatement, ...]:
     read = Reader(source)
     statements = read.array(doc.get("statements"), "statements", optional=False)
     if len(statements) > MAX_STATEMENTS:
@@ -91,4 +91,4 @@ def parse(doc: dict[str, Any], source: str) -> tuple[VexStatement, ...]:
     return tuple(out)
 
 
-__all__ = ["looks_like", "parse"]
+__all__ = ["is_openvex", "parse_openvex"]
