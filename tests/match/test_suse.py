@@ -135,3 +135,34 @@ def test_sles_service_pack_without_data_is_a_gap(
     document = scan(root, capsys)
     assert document["findings"] == []
     assert [g["what"] for g in document["coverage"]["gaps"]] == ["package(s) of sles:15.5"]
+
+
+@pytest.mark.parametrize(("comment", "release"), [
+    ("SUSE Linux Enterprise Server 15 SP1-LTSS is installed", "sles:15.1"),
+    ("SUSE Linux Enterprise Module for Basesystem 15 SP2 is installed", "sles:15.2"),
+    ("SUSE Linux Enterprise Server for SAP Applications 15 is installed", "sles:15"),
+    ("SUSE Linux Enterprise Micro 5.5 is installed", "sle-micro:5.5"),
+    ("openSUSE Leap 15.6 is installed", "opensuse-leap:15.6"),
+    ("SUSE Linux Enterprise Storage 7 is installed", None),
+    ("SUSE Manager Server 4.1 is installed", None),
+    ("kernel-default-4.12.14-150.72.1 is installed", None),
+])
+def test_product_criteria_name_the_release(comment: str, release: str | None) -> None:
+    """Product names as SUSE writes them in the sample's criteria and os-release VERSION_IDs."""
+    from imagetrust.match.feeds.suse_oval import release_of
+
+    assert release_of(comment) == release
+
+
+def test_units_are_upstream_files() -> None:
+    from imagetrust.errors import UsageError
+    from imagetrust.match.feeds import resolve_units
+
+    got = {u.source: u.url for u in resolve_units(["suse-oval/sles-15", "suse-oval/sle-micro-5.5"],
+                                                  {"suse-oval": "http://m/oval"})}
+    assert got == {
+        "suse-oval/sles-15": "http://m/oval/suse.linux.enterprise.server.15.xml.gz",
+        "suse-oval/sle-micro-5.5": "http://m/oval/suse.linux.enterprise.micro.5.5.xml.gz",
+    }
+    with pytest.raises(UsageError):
+        resolve_units(["suse-oval/fedora-40"])
