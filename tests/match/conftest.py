@@ -42,6 +42,7 @@ def mirror(tmp_path: Path, test_data: Path) -> Path:
     csv = (test_data / "nvd/epss/lodestone-epss_scores-current-first61lines.csv").read_bytes()
     (root / "epss/epss_scores-current.csv.gz").write_bytes(gzip.compress(csv))
     _photon_wolfi_mirror(root)
+    _suse_mirror(root)
     return root
 
 
@@ -62,6 +63,19 @@ def _photon_wolfi_mirror(root: Path) -> None:
         shutil.copy(samples / "wolfi" / sample, root / feed / path / "security.json")
 
 
+def _suse_mirror(root: Path) -> None:
+    """The real SUSE OVAL sample gzipped under every default unit's upstream file name (it only
+    speaks of SLES 15, so the Leap unit's file holds no row of its release)."""
+    from imagetrust.match.feeds import suse_oval
+
+    sample = Path(__file__).resolve().parents[1] / "data/feeds/suse/suse_truncated.xml"
+    body = gzip.compress(sample.read_bytes())
+    for unit in suse_oval.units("", []):
+        target = root / "suse-oval" / unit.url.rsplit("/", 1)[-1]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+
+
 def base_urls(url: str) -> dict[str, str]:
     return {
         "debian-tracker": f"{url}/tracker",
@@ -75,6 +89,7 @@ def base_urls(url: str) -> dict[str, str]:
         "photon-cve": f"{url}/photon-cve",
         "wolfi-secdb": f"{url}/wolfi-secdb",
         "chainguard-secdb": f"{url}/chainguard-secdb",
+        "suse-oval": f"{url}/suse-oval",
     }
 
 

@@ -41,6 +41,7 @@ _MODULES: dict[str, tuple[str, str]] = {
     "photon-cve": ("photon_cve", "parse_bytes"),
     "wolfi-secdb": ("wolfi_secdb", "parse_bytes"),
     "chainguard-secdb": ("chainguard_secdb", "parse_bytes"),
+    "suse-oval": ("suse_oval", "parse_bytes"),
 }
 NVD_FEED = "nvd"
 FEED_NAMES: tuple[str, ...] = (*_MODULES, NVD_FEED)

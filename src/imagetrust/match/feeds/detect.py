@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import imagetrust.match.feeds.photon_cve as photon_cve  # SUSE/Photon/Wolfi family
+import imagetrust.match.feeds.suse_oval as suse_oval
 import imagetrust.match.feeds.wolfi_secdb as wolfi_secdb
 from imagetrust.errors import UsageError
 from imagetrust.match.feeds import (
@@ -39,7 +40,7 @@ from imagetrust.match.feeds.model import FeedData
 KNOWN = (
     debian_tracker.FEED, alpine_secdb.FEED, osv.FEED, nvd.FEED, kev.FEED, epss.FEED,
     redhat_csaf.FEED, oracle_elsa.FEED, amazon_alas.FEED,
-    photon_cve.FEED, wolfi_secdb.FEED, wolfi_secdb.CHAINGUARD_FEED,
+    photon_cve.FEED, wolfi_secdb.FEED, wolfi_secdb.CHAINGUARD_FEED, suse_oval.FEED,
 )
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _XML_FEEDS = {oracle_elsa.FEED: oracle_elsa, amazon_alas.FEED: amazon_alas}
@@ -74,6 +75,8 @@ def _kind_of_xml(data: bytes) -> str | None:
         return oracle_elsa.FEED
     if amazon_alas.looks_like(data):
         return amazon_alas.FEED
+    if suse_oval.looks_like(data):
+        return suse_oval.FEED
     return None
 
 
@@ -137,6 +140,8 @@ def parse_file(path: Path, feed: str | None = None) -> list[FeedData] | None:
             raise feed_error(label, f"an archive of CSAF documents is not a {feed} feed")
         return [redhat_csaf.parse_bytes(data, redhat_csaf.FEED)]
     xml_kind = feed if feed in _XML_FEEDS else _kind_of_xml(data) if feed is None else None
+    if feed == suse_oval.FEED or xml_kind == suse_oval.FEED:  # units are upstream files
+        return suse_oval.split_by_unit(suse_oval.parse_bytes(data, label))
     if xml_kind is not None:
         return split_by_release(_XML_FEEDS[xml_kind].parse_bytes(data, label))
     if data[:4] in (ZIP_MAGIC, EMPTY_ZIP_MAGIC):

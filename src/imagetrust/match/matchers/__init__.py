@@ -16,6 +16,7 @@ from imagetrust.match.matchers.debian import DebianMatcher
 from imagetrust.match.matchers.osv import OsvLanguageMatcher
 from imagetrust.match.matchers.photon import PhotonMatcher
 from imagetrust.match.matchers.rpm import RpmOsvMatcher, RpmVendorMatcher, rpm_matchers
+from imagetrust.match.matchers.suse import SuseMatcher, suse_matchers
 from imagetrust.match.matchers.ubuntu import UbuntuMatcher
 from imagetrust.match.matchers.wolfi import WolfiMatcher
 
@@ -31,6 +32,9 @@ MATCHER_VERSIONS: Mapping[str, int] = MappingProxyType({
     "rocky": 1,
     "photon": 1,
     "wolfi": 1,
+    "sles": 1,
+    "sle-micro": 1,
+    "opensuse-leap": 1,
 })
 """One version per matcher ``name``. Bump a matcher's entry whenever its findings for the same
 packages and database can change (version comparison, fix states, which rows it reads): caches
@@ -41,7 +45,7 @@ declare its own integer ``version`` attribute."""
 def default_matchers() -> list[Matcher]:
     return [
         DebianMatcher(), UbuntuMatcher(), AlpineMatcher(), OsvLanguageMatcher(),
-        *rpm_matchers(), PhotonMatcher(), WolfiMatcher(),
+        *rpm_matchers(), PhotonMatcher(), WolfiMatcher(), *suse_matchers(),
     ]
 
 
@@ -65,6 +69,6 @@ def matching_key(matchers: Sequence[Matcher] | None = None) -> str:
 
 __all__ = [
     "MATCHER_VERSIONS", "AlpineMatcher", "DebianMatcher", "MatchOutcome", "Matcher",
-    "OsvLanguageMatcher", "PhotonMatcher", "RpmOsvMatcher", "RpmVendorMatcher", "UbuntuMatcher",
-    "WolfiMatcher", "default_matchers", "matcher_version", "matching_key",
+    "OsvLanguageMatcher", "PhotonMatcher", "RpmOsvMatcher", "RpmVendorMatcher", "SuseMatcher",
+    "UbuntuMatcher", "WolfiMatcher", "default_matchers", "matcher_version", "matching_key",
 ]
