@@ -97,7 +97,7 @@ def test_pre_commit_runs_the_hook_and_fails_on_policy(project: Path, tmp_path: P
     )
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
-    assert "Dockerfile:1" in output and "unpinned" in output
+    assert "Dockerfile line 1" in output and "unpinned" in output
 
 
 def test_action_definition_and_step(project: Path, tmp_path: Path) -> None:

@@ -169,7 +169,7 @@ def test_grace_period_counts_from_publication(tmp_path: Path) -> None:
          "pass"),
         ("approved-base-images", 'patterns = ["docker.io/library/debian:*"]',
          {"base_reference": "docker.io/library/ubuntu:24.04"}, "fail"),
-        ("approved-base-images", "patterns = []", {"base_status": "none"}, "pass"),
+        ("approved-base-images", 'patterns = ["x/*"]', {"base_status": "none"}, "pass"),
         ("max-days-behind", "days = 30", {"freshness": "behind", "days_behind": 45}, "fail"),
         ("max-days-behind", "days = 30", {"freshness": "behind", "days_behind": 5}, "pass"),
         ("non-root-user", "", {"user": "0:0"}, "fail"),
@@ -206,3 +206,35 @@ def test_end_of_life_and_old_image_rules() -> None:
     old = replace(BASE, freshness="unknown", age_days=400)
     assert set(decide(old).rules) == {"freshness-unknown", "old-image"}
     assert decide(replace(old, age_days=20)).rules == ("freshness-unknown",)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "words"),
+    [
+        ('[rules.fixable-critical-high]\nseverities = ["Critical", "hihg"]\n',
+         "rules.fixable-critical-high.severities", "unknown severity"),
+        ("[rules.fixable-critical-high]\ngrace-days = -30\n",
+         "rules.fixable-critical-high.grace-days", "0 or more"),
+        ("[rules.epss]\nthreshold = 50\n", "rules.epss.threshold", "between 0 and 1"),
+        ("[rules.approved-registries]\nenabled = true\npatterns = []\n",
+         "rules.approved-registries.patterns", "at least one pattern"),
+        ('[rules.required-attestations]\naccept = ["signed"]\n',
+         "rules.required-attestations.accept", "unknown attestation state"),
+    ],
+)
+def test_values_that_would_silently_disable_a_rule_are_refused(
+    tmp_path: Path, text: str, key: str, words: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(UsageError) as caught:
+        load_policy(path)
+    assert f": {key}: " in caught.value.message and words in caught.value.message
+
+
+def test_behind_without_a_pull_diff_is_unknown_and_kev_always_fails() -> None:
+    results = {r.name: r for r in evaluate_rules(replace(BASE, freshness="behind",
+                                                         fixes_by_pulling=None))}
+    assert results["behind-with-fixes"].status == "unknown"
+    community = replace(BASE, publisher_tier="community", kev=1)
+    results = {r.name: r for r in evaluate_rules(community)}
+    assert results["known-exploited"].status == "fail"

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from imagetrust.app.library import library_of
@@ -57,6 +57,7 @@ from imagetrust.errors import ImagetrustError, NetworkError
 from imagetrust.image.model import Platform
 from imagetrust.match.db import DEFAULT_MAX_AGE, db_status
 from imagetrust.policy.facts import trust_facts
+from imagetrust.policy.policyfile import Policy
 from imagetrust.policy.verdict import Level, Verdict, decide
 from imagetrust.reference.parse import ImageReference, parse_reference
 from imagetrust.report.document import AuditDocument, AuditEntry, AuditTimings
@@ -125,6 +126,7 @@ class ScanCache:
                 ),
                 str(data["coverage"]),
                 str(data["coverage_reason"]),
+                tuple((str(i), str(p), str(b)) for i, p, b in data["suppressed"]),
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return None  # absent or damaged: scan again and rewrite
@@ -141,6 +143,7 @@ class ScanCache:
             ],
             "coverage": summary.coverage,
             "coverage_reason": summary.coverage_reason,
+            "suppressed": [list(entry) for entry in summary.suppressed],
         }
         with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
             write_atomic(self._path(digest), json.dumps(data).encode())
@@ -242,6 +245,7 @@ def audit_local_images(
     daemon: DaemonClient | None = None,
     progress: Progress | None = None,
     hub_client: HubClient | None = None,
+    policy: Policy | None = None,
 ) -> AuditDocument:
     """Audit every image (or every tag matching ``filter``) in the local daemon's cache.
 
@@ -282,6 +286,7 @@ def audit_local_images(
             library,
             what_pulling_fixes,
             hub_client,
+            policy,
         )
         for row, ref in pairs
     ]
@@ -481,6 +486,7 @@ def _entry(
     library: OfficialLibrary | None,
     what_pulling_fixes: bool,
     hub_client: HubClient | None = None,
+    policy: Policy | None = None,
 ) -> AuditEntry:
     if ref is None or fresh is None:
         return AuditEntry(
@@ -533,7 +539,7 @@ def _entry(
         signals.tag_status,
         fresh,
         summary,
-        decide(trust_facts(signals)),
+        decide(trust_facts(signals), policy),
         pull,
         tuple(notes),
     )
@@ -576,11 +582,17 @@ def audit(
     from imagetrust.app.scanning import database_scan
 
     runtime = runtime_for(settings, runtime)
+    policy = runtime.policy()  # a bad policy, VEX or exceptions file: one error, before any scan
+    inputs = runtime.suppression()
     scan_fn = database_scan(runtime) if scan else None
     db_path = runtime.db_path
+    # cached scans were made after the run's VEX statements and exceptions: they are valid only
+    # for the same ones, on the same day (exceptions expire by date)
+    extra = inputs.fingerprint((runtime.now or datetime.now(UTC)).date()) if inputs else ""
 
     def scan_key() -> str | None:
-        return database_key(db_path, offline=runtime.settings.offline)
+        key = database_key(db_path, offline=runtime.settings.offline)
+        return key and (hashlib.sha256(f"{key}\n{extra}".encode()).hexdigest() if extra else key)
 
     with runtime.scope():
         return audit_local_images(
@@ -592,4 +604,5 @@ def audit(
             parallel=parallel,
             progress=progress,
             hub_client=HubClient.from_settings(runtime.settings),
+            policy=policy,
         )

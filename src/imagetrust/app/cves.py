@@ -44,11 +44,14 @@ def cves(
     """Scan ``target``, apply ``vex`` files and the ``exceptions`` file (expiry judged at
     ``now``, default the current time), and keep the findings ``rule`` and ``base`` select."""
     runtime = runtime_for(settings, runtime)
-    runtime.vex = (*runtime.vex, *(Path(v) for v in vex))
-    if exceptions is not None:
-        runtime.exceptions = Path(exceptions)
-    if now is not None:
-        runtime.now = now
+    if vex or exceptions is not None or now is not None:  # this call's own, on a copy
+        runtime = replace(
+            runtime,
+            vex=(*runtime.vex, *(Path(v) for v in vex)),
+            exceptions=Path(exceptions) if exceptions is not None else runtime.exceptions,
+            now=now or runtime.now,
+            _suppression=None,
+        )
     # the given files plus the policy file's; bad files fail before any download or scan
     inputs = runtime.suppression()
     with runtime.scope():

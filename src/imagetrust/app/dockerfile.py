@@ -68,9 +68,9 @@ def check_dockerfile(
     runtime = runtime_for(settings, runtime)
     dockerfile = read_dockerfile(path, runtime.settings)
     registry = replace(runtime.settings, source_mode="registry")  # what a build pulls
-    judged = Runtime(registry, runtime.db, runtime.messages, runtime.progress,
-                     policy_path=runtime.policy_path, vex=runtime.vex,
-                     exceptions=runtime.exceptions, now=runtime.now, breaker=runtime.breaker)
+    judged = replace(runtime, settings=registry)
+    judged.policy()  # a bad policy, VEX or exceptions file: one error, before any base is read
+    judged.suppression()
     with judged.scope():
         library = judged.library()
     hub = HubClient.from_settings(registry)
@@ -271,9 +271,13 @@ def _text(data: bytes) -> str:
 def _replace(path: Path, data: bytes) -> None:
     """Write atomically, keeping the file's permission bits."""
     target = path.resolve()  # a symlinked Dockerfile stays a symlink
-    mode = target.stat().st_mode & 0o7777
-    write_atomic(target, data)
-    target.chmod(mode)
+    try:
+        mode = target.stat().st_mode & 0o7777
+        write_atomic(target, data)
+        target.chmod(mode)
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror or error}",
+                         hint="check the file's directory is writable; it is unchanged") from None
 
 
 __all__ = ["RULES", "check_dockerfile", "pin_dockerfile", "read_dockerfile"]

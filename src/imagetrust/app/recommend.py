@@ -105,6 +105,8 @@ class _Recommender:
     limit: int
     notes: list[str] = field(default_factory=list)
     _scanned: dict[str, ScannedTag] = field(default_factory=dict)
+    _configs: dict[str, str] = field(default_factory=dict)
+    """Scanned digest → its image's config digest (the content, whatever the manifest)."""
 
     @property
     def settings(self) -> Settings:
@@ -172,8 +174,9 @@ class _Recommender:
         self, tag: str, reference: str, image: Image, catalog: Catalog, digest: str | None
     ) -> ScannedTag:
         key = digest or image.config.digest
-        if key in self._scanned:
-            return self._scanned[key]
+        if key in self._scanned:  # another tag of the same image: scanned once, named as asked
+            return replace(self._scanned[key], tag=tag, reference=reference)
+        self._configs[key] = image.config.digest
         result = scan_inventory(catalog, self.runtime, ScanSubject(reference, image.digest))
         for warning in result.warnings:
             self.runtime.messages.warning(warning)
@@ -204,7 +207,7 @@ class _Recommender:
         tagged = repository.with_tag(tag).with_digest(None)
         top = digest or self.client.head_manifest(tagged).digest
         if top in self._scanned:
-            return self._scanned[top]
+            return replace(self._scanned[top], tag=tag, reference=str(tagged.with_digest(top)))
         from imagetrust.image.open import open_image as resolve
 
         pinned = tagged.with_digest(top)
@@ -261,9 +264,9 @@ class _Recommender:
         except ImagetrustError as error:
             return Refresh(tag, "unknown", f"could not scan what {tag} points to now: {error}",
                            current.digest)
-        if now.vulnerabilities == current.vulnerabilities and now.digest == current.digest:
-            return Refresh(tag, "current", f"{tag} still points at the image scanned",
-                           current.digest)
+        if self._configs.get(now.digest) == self._configs.get(current.digest):
+            return Refresh(tag, "current", f"{tag} was republished, but its {self._platform()} "
+                           "image is the one scanned", current.digest)
         delta = _delta(current.vulnerabilities, now.vulnerabilities)
         reason = (f"{tag} now points at {head.digest[:19]}: pulling or rebuilding fixes "
                   f"{len(delta.fixed)} and adds {len(delta.introduced)}")
@@ -288,6 +291,9 @@ class _Recommender:
             self.notes.append(f"could not list the tags of {subject.familiar}: {error}")
             return [], False
         return [parse_tag(t) for t in tags if t != subject.tag], False
+
+    def _platform(self) -> str:
+        return str(self.settings.platform)
 
     def _arch(self) -> str:
         from imagetrust.assess.official import bashbrew_arch

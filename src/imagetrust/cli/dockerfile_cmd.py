@@ -68,13 +68,16 @@ def check_command(
     )
     runtime = cli_runtime(settings, db)
     runtime.policy_path = policy_path
-    if output is not None and len(paths) > 1:
-        raise UsageError("-o takes one Dockerfile", hint="run once per Dockerfile with -o")
+    if len(paths) > 1 and (output is not None or output_format != "table"):
+        raise UsageError(
+            f"--format {output_format} and -o write one document: give one Dockerfile",
+            hint="run once per Dockerfile, or use the table format for several",
+        )
     failing: list[str] = []
     for path in paths:  # several when pre-commit passes every changed Dockerfile
         document = check_dockerfile(path, runtime=runtime, scan=not no_scan)
         emit("dockerfile", output_format, document, output)
-        failing += [f"{path}:{b.line.line} {b.line.image}: {', '.join(b.failed)}"
+        failing += [f"{path} line {b.line.line} {b.line.image}: {', '.join(b.failed)}"
                     for b in document.bases if b.failed]
     if exit_code and failing:
         raise GateFailed(f"{len(failing)} base images fail: {'; '.join(failing)}")

@@ -12,15 +12,16 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from imagetrust.assess.model import SEVERITIES
 from imagetrust.errors import UsageError
 from imagetrust.policy.model import Level
-from imagetrust.policy.rules import KINDS
+from imagetrust.policy.rules import ATTESTATION_STATES, KINDS
 
 POLICY_ENV = "IMAGETRUST_POLICY"
 POLICY_FILE = "imagetrust.toml"
@@ -154,11 +155,45 @@ def _merge(
                                        error.hint or "use a trust level") from None
             elif key in kind.params:
                 current[key] = reader.value(section, key, value, kind.params[key])
+                problem = _PARAM_CHECKS.get(key, _no_check)(current[key])
+                if problem:
+                    raise reader.error(section, key, problem, "see docs/policy.md for the values")
             else:
                 allowed = ", ".join(["enabled", "level", *kind.params])
                 raise reader.error(section, key, "unknown setting for this rule",
                                    f"{name} takes {allowed}")
             where[key] = stamp
+
+
+def _no_check(value: Any) -> str | None:
+    return None
+
+
+def _within(allowed: frozenset[str], what: str) -> Callable[[Any], str | None]:
+    def check(values: Any) -> str | None:
+        wrong = [v for v in values if v not in allowed]
+        if wrong:
+            choices = ", ".join(sorted(allowed))
+            return f"unknown {what} {', '.join(map(repr, wrong))} (use {choices})"
+        return None if values else f"needs at least one {what}"
+    return check
+
+
+def _non_negative(value: Any) -> str | None:
+    return "must be 0 or more" if value < 0 else None
+
+
+_PARAM_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    "severities": _within(frozenset(SEVERITIES), "severity"),
+    "accept": _within(ATTESTATION_STATES, "attestation state"),
+    "grace-days": _non_negative,
+    "max-age-days": _non_negative,
+    "days": _non_negative,
+    "threshold": lambda v: None if 0 <= v <= 1 else "is a probability: between 0 and 1",
+    "patterns": lambda v: None if v else "needs at least one pattern",
+    "licenses": lambda v: None if v else "needs at least one licence",
+}
+"""Values a setting may take, whichever rule it belongs to: a typo must not turn a rule off."""
 
 
 def find_policy_file(explicit: Path | None = None, environ: Mapping[str, str] | None = None,

@@ -17,6 +17,8 @@ from typing import Any, Literal
 from imagetrust.policy.model import TrustFacts
 
 Status = Literal["pass", "fail", "unknown"]
+ATTESTATION_STATES = frozenset({"verified", "present", "missing", "mismatch", "not-expected",
+                                "unknown"})
 Params = Mapping[str, Any]
 
 
@@ -90,9 +92,9 @@ def _provenance_mismatch(f: TrustFacts, p: Params) -> Check:
 def _known_exploited(f: TrustFacts, p: Params) -> Check:
     if not f.vulnerabilities_scanned:
         return _unknown("vulnerabilities were not scanned")
-    if f.trusted_publisher and f.kev > 0:
+    if f.kev > 0:  # for an unestablished publisher the publisher rule also fails, lower
         return _fail(f"{f.kev} vulnerabilities are known to be exploited (CISA KEV)")
-    return _pass("no known-exploited vulnerability" if not f.kev else "see the publisher rules")
+    return _pass("no known-exploited vulnerability")
 
 
 def _unsupported_tag(f: TrustFacts, p: Params) -> Check:
@@ -121,6 +123,8 @@ def _behind_with_fixes(f: TrustFacts, p: Params) -> Check:
         )
     if f.freshness == "unknown":
         return _unknown("could not compare with what the tag points to now")
+    if f.freshness == "behind" and f.fixes_by_pulling is None:
+        return _unknown("behind its tag, and what pulling would fix was not computed")
     return _pass("pulling would fix nothing" if f.freshness == "behind" else "current")
 
 
@@ -335,8 +339,8 @@ KINDS: dict[str, RuleKind] = {
         RuleKind("provenance-mismatch",
                  "attested provenance names a different commit than the official-images "
                  "library lists for the tag", _provenance_mismatch),
-        RuleKind("known-exploited", "an established publisher's image has a finding in CISA KEV",
-                 _known_exploited),
+        RuleKind("known-exploited", "a finding is in CISA KEV (for an unestablished publisher "
+                 "`unestablished-publisher-kev` also applies, lower)", _known_exploited),
         RuleKind("unsupported-tag",
                  "the tag is no longer listed in the official-images library (it will never be "
                  "rebuilt)", _unsupported_tag),
@@ -395,4 +399,4 @@ KINDS: dict[str, RuleKind] = {
 }
 
 
-__all__ = ["KINDS", "Check", "RuleKind", "Status"]
+__all__ = ["ATTESTATION_STATES", "KINDS", "Check", "RuleKind", "Status"]

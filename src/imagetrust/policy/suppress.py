@@ -18,9 +18,10 @@ Rules, in order, for each finding:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Literal
@@ -77,6 +78,12 @@ class SuppressionInputs:
 
     def __bool__(self) -> bool:
         return bool(self.vex or self.exceptions)
+
+    def fingerprint(self, day: date) -> str:
+        """Names what these inputs suppress on ``day``: cached results made with other
+        statements or exceptions, or before an expiry, must not be reused."""
+        text = repr((self.vex, self.exceptions, day.isoformat()))
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def load_inputs(vex: Iterable[str | Path] = (),
