@@ -166,12 +166,15 @@ class _Walk:
         self.captured: dict[str, DeltaEntry] = {}
         self.regular: dict[str, int] = {}  # regular files seen so far in this layer → size
         self.links: list[tuple[str, str, _Plan]] = []  # matched hard links: (path, target, plan)
+        self.covers: set[str] = set()  # unmatched non-directories: hide lower paths and below
+        self.dirs: set[str] = set()  # unmatched directories: hide lower non-directories
         self.limited = False
         """Whether the budget refused something (the delta then depends on it: not cached)."""
 
     def delta(self) -> LayerDelta:
         return LayerDelta(tuple(self.entries.values()), tuple(self.whiteouts),
-                          tuple(self.opaques), tuple(self.skips))
+                          tuple(self.opaques), tuple(self.skips), tuple(self.covers),
+                          tuple(self.dirs))
 
     def member(self, walker: TarWalker, member: TarMember) -> None:
         path, reason = normalize_member(member.name)
@@ -191,6 +194,8 @@ class _Walk:
             elif kind == "opaque":
                 self.opaques.append(target)
             return
+        # A later member of the same path replaces an earlier one, as extraction does.
+        replaced = self.entries.pop(path, None) if self.entries else None
         if member.is_regular:
             self._regular(walker, member, path)
         elif member.type == SYMLINK:
@@ -202,6 +207,17 @@ class _Walk:
                 self.entries[path] = DeltaEntry(path, "dir", 0, member.mode)
             else:
                 self.skips.append((path, "device file or fifo: not read"))
+        if path not in self.entries:
+            # Unmatched (or unreadable) it still exists in the merged file system and hides
+            # what lower layers had there: a device node over var/lib/dpkg/status leaves no
+            # status file. Only a directory over a directory merges with it.
+            if member.is_dir:
+                if replaced is not None and replaced.kind == "dir":
+                    self.entries[path] = replaced
+                else:
+                    self.dirs.add(path)
+            else:
+                self.covers.add(path)
 
     def _regular(self, walker: TarWalker, member: TarMember, path: str) -> None:
         self.regular[path] = member.size
@@ -358,7 +374,9 @@ def _resolve_links(
         content = known if known is not None and known.kind == "file" else captured.get(target)
         if content is None:
             continue
-        link = entries[path]
+        link = entries.get(path)
+        if link is None or link.kind != "hardlink" or link.link_target != target:
+            continue  # replaced by a later member of the same path
         if content.extracted:
             entries[path] = DeltaEntry(path, "hardlink", content.size, link.mode, target,
                                        content.data, extracted=True)
@@ -367,7 +385,8 @@ def _resolve_links(
         truncated = data is None and (content.truncated or content.size > plan.limit)
         entries[path] = DeltaEntry(path, "hardlink", content.size, link.mode, target, data,
                                    truncated)
-    return LayerDelta(tuple(entries.values()), delta.whiteouts, delta.opaques, tuple(skips))
+    return LayerDelta(tuple(entries.values()), delta.whiteouts, delta.opaques, tuple(skips),
+                      delta.covers, delta.dirs)
 
 
 def _layer_delta(
@@ -416,10 +435,12 @@ def read_files(
     skips: list[Skip] = []
     for layer in image.layers:
         delta = _layer_delta(source, layer, matcher, cache_dir, print_, allowance)
-        if delta.whiteouts or delta.opaques:
+        if merged and (delta.whiteouts or delta.opaques):
             deleted, opaque = set(delta.whiteouts), set(delta.opaques)
             for path in [p for p in merged if is_hidden(p, deleted, opaque)]:
                 del merged[path]
+        if merged:
+            _shadow(merged, delta)
         for entry in delta.entries:
             merged[entry.path] = (entry, layer)
         skips.extend(Skip(path, layer.index, reason) for path, reason in delta.skips)
@@ -429,6 +450,33 @@ def read_files(
         for path, (e, layer) in sorted(merged.items())
     }
     return FileTree(MappingProxyType(files), tuple(skips))
+
+
+def _shadow(merged: dict[str, tuple[DeltaEntry, Layer]], delta: LayerDelta) -> None:
+    """Drop lower entries that this layer's members replace, as the merged file system does.
+
+    A non-directory member (matched or not) hides the lower entry at its path and everything
+    below it; a directory hides only a lower non-directory at its path (two directories merge).
+    """
+    covers = set(delta.covers)
+    covers.update(e.path for e in delta.entries if e.kind != "dir")
+    dirs = set(delta.dirs)
+    dirs.update(e.path for e in delta.entries if e.kind == "dir")
+    if not covers and not dirs:
+        return
+    doomed = []
+    for path, (entry, _) in merged.items():
+        if path in covers or (entry.kind != "dir" and path in dirs):
+            doomed.append(path)
+            continue
+        parent = path
+        while (cut := parent.rfind("/")) > 0:
+            parent = parent[:cut]
+            if parent in covers:
+                doomed.append(path)
+                break
+    for path in doomed:
+        del merged[path]
 
 
 def _read_rootfs(
