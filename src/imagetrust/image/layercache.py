@@ -1,11 +1,11 @@
 """Per-layer cache of the reader's output: images sharing a base re-read only their own layers.
 
 A cache file holds one layer's *delta* for one set of requests: the matched entries (with data),
-whiteouts, opaque directories, skips and the other paths that shadow lower layers. It is keyed by the layer's blob digest (verified by the
-source on every read, unlike the diff_id, which is only a claim in the config), the diff_id and a
-fingerprint of the requests, the reader's version (:data:`READER_VERSION`), the package version
-and the versions of the code behind the requests (the caller's ``versions``). Files are written
-atomically; an unreadable one is ignored.
+whiteouts, opaque directories, skips and the other paths that shadow lower layers. It is keyed by
+the layer's blob digest (verified by the source on every read, unlike the diff_id, which is only a
+claim in the config), the diff_id and a fingerprint of the requests, the reader's version
+(:data:`READER_VERSION`), the package version and the versions of the code behind the requests
+(the caller's ``versions``). Files are written atomically; an unreadable one is ignored.
 
 Format: ``ITLC1\\n``, an 8-byte big-endian header length, a JSON header, then the file contents.
 """

@@ -40,8 +40,10 @@ from imagetrust.image.tarsafe import is_hidden, normalize_member, symlink_target
 from imagetrust.source.interface import ImageSource
 from imagetrust.source.rootfs import RootfsSource, walk_tree
 from imagetrust.tarwalk import (
+    DIRECTORY,
     HARDLINK,
     HEADER_LIMIT,
+    REGULAR,
     SYMLINK,
     TarFormatError,
     TarHostileError,
@@ -74,6 +76,27 @@ def _union(patterns: Sequence[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{_glob_regex(p).pattern})" for p in patterns))
 
 
+def _last_segments(patterns: Sequence[str]) -> re.Pattern[str] | None:
+    """A regex for the base names the globs can match, or None if one can match any.
+
+    ``*``, ``?`` and ``[...]`` never cross ``/``, so a glob whose last segment has no ``**``
+    matches a path only if that segment matches the path's base name: one short match rules
+    out most members of a layer before the (backtracking) union of the ``**/`` globs runs.
+    """
+    lasts = {p.rpartition("/")[2] for p in patterns}
+    if any("**" in last or not last for last in lasts):
+        return None
+    return _union(sorted(lasts))
+
+
+def _clean(name: str) -> tuple[str | None, str | None]:
+    """normalize_member, skipped for the common name that is already normal."""
+    if ("/." in name or "//" in name or name.startswith(("/", ".")) or name.endswith("/")
+            or "\x00" in name):
+        return normalize_member(name)
+    return name, None
+
+
 class _Plan(NamedTuple):
     """How to read one matching regular file."""
 
@@ -90,16 +113,25 @@ class _Matcher:
         self.requests = tuple(requests)
         self._rules = [_Rule(_union(r.patterns), r.want, r.max_size, r.extract)
                        for r in requests]
-        self._regex = _union([p for r in requests for p in r.patterns])
-        self._wanting = [rule for rule in self._rules if rule.want is not None]
+        patterns = [p for r in requests for p in r.patterns]
+        self._regex = _union(patterns)
+        self._base_names = _last_segments(patterns)
+        self._wanting = [(rule, rule.want) for rule in self._rules if rule.want is not None]
 
     def rules(self, path: str, size: int, mode: int) -> list[_Rule]:
         """The requests matching this path (globs first; ``want`` predicates otherwise)."""
-        if self._regex is not None and self._regex.match(path) is not None:
+        if self._regex is not None and (
+            self._base_names is None
+            or self._base_names.match(path, path.rfind("/") + 1) is not None
+        ) and self._regex.match(path) is not None:
             return [r for r in self._rules
                     if (r.regex is not None and r.regex.match(path) is not None)
                     or (r.want is not None and r.want(path, size, mode))]
-        return [r for r in self._wanting if r.want is not None and r.want(path, size, mode)]
+        matched = []
+        for rule, want in self._wanting:  # a loop, not a comprehension: this runs per member
+            if want(path, size, mode):
+                matched.append(rule)
+        return matched
 
     def limit(self, path: str, size: int, mode: int) -> int | None:
         """The max_size for a matching path (largest over matching requests), else None."""
@@ -177,7 +209,7 @@ class _Walk:
                           tuple(self.dirs))
 
     def member(self, walker: TarWalker, member: TarMember) -> None:
-        path, reason = normalize_member(member.name)
+        path, reason = _clean(member.name)
         if self.capture is not None:
             if path and member.is_regular and (plan := self.capture.get(path)) is not None:
                 self.captured[path] = self._content(walker, member, path, plan)
@@ -196,14 +228,15 @@ class _Walk:
             return
         # A later member of the same path replaces an earlier one, as extraction does.
         replaced = self.entries.pop(path, None) if self.entries else None
-        if member.is_regular:
+        flag = member.type
+        if flag in REGULAR:
             self._regular(walker, member, path)
-        elif member.type == SYMLINK:
+        elif flag == SYMLINK:
             self._symlink(member, path)
-        elif member.type == HARDLINK:
+        elif flag == HARDLINK:
             self._hardlink(member, path)
         elif self.matcher.limit(path, 0, member.mode) is not None:
-            if member.is_dir:
+            if flag == DIRECTORY:
                 self.entries[path] = DeltaEntry(path, "dir", 0, member.mode)
             else:
                 self.skips.append((path, "device file or fifo: not read"))
@@ -211,7 +244,7 @@ class _Walk:
             # Unmatched (or unreadable) it still exists in the merged file system and hides
             # what lower layers had there: a device node over var/lib/dpkg/status leaves no
             # status file. Only a directory over a directory merges with it.
-            if member.is_dir:
+            if flag == DIRECTORY:
                 if replaced is not None and replaced.kind == "dir":
                     self.entries[path] = replaced
                 else:
