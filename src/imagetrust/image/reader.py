@@ -5,8 +5,12 @@ Each layer is streamed once through its decompressor and walked header by header
 ones decompress and drop) and read only for matching regular files up to their request's
 ``max_size``, or handed to the request's ``extract`` function so that only what a cataloger
 needs stays in memory. Whiteouts (``.wh.NAME``) and opaque directories (``.wh..wh..opq``) of a
-layer hide lower-layer content only, as the OCI spec says. Hostile names and links become
-:class:`Skip` records, never followed.
+layer hide lower-layer content only, as the OCI spec says. Any other member hides what lower
+layers had at its path, whether a request matched it or not, as in the merged file system: a
+non-directory (file, link, device, FIFO) hides the lower entry and everything below it, a
+directory hides a lower non-directory (two directories merge). So a device node over
+``var/lib/dpkg/status`` leaves no status file, not the lower layer's. Hostile names and links
+become :class:`Skip` records, never followed.
 
 Caching: with ``cache_dir`` each layer's contribution is cached (see :mod:`.layercache`). A request
 whose ``want`` or ``extract`` is not a plain module-level function has no stable name, so calls

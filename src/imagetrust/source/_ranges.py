@@ -132,20 +132,29 @@ class MappedRange(io.RawIOBase):
         self._pos = base + offset
         return self._pos
 
-    def read(self, size: int | None = -1) -> bytes:
+    def _span(self, size: int | None) -> tuple[int, int]:
+        """Buffer index and length of the next read, advancing the position past it."""
         remaining = max(0, self._size - self._pos)
         count = remaining if size is None or size < 0 else min(size, remaining)
         at = self._start + self._pos
         self._pos += count
+        if self._pos - self._walked > _WINDOW:  # a stream read through (a decompressor's, a
+            self.forget(self._pos - _WINDOW)  # verifying read): keep a window, not it all
+        return at, count
+
+    def read(self, size: int | None = -1) -> bytes:
+        at, count = self._span(size)
         return self._map[at : at + count]
 
     def readall(self) -> bytes:
         return self.read()
 
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
-        data = self.read(len(memoryview(buffer).cast("B")))
-        memoryview(buffer).cast("B")[: len(data)] = data
-        return len(data)
+        with memoryview(buffer) as target, target.cast("B") as out:
+            at, count = self._span(len(out))
+            with memoryview(self._map) as view:
+                out[:count] = view[at : at + count]
+        return count
 
     def digest(self, algorithm: str, cancel: threading.Event | None = None) -> str:
         """Hash the range in place, in slices big enough that hashlib drops the GIL."""
