@@ -118,24 +118,29 @@ class _Matcher:
         self._rules = [_Rule(_union(r.patterns), r.want, r.max_size, r.extract)
                        for r in requests]
         patterns = [p for r in requests for p in r.patterns]
-        self._regex = _union(patterns)
-        self._base_names = _last_segments(patterns)
+        # Globs without ``**`` are anchored: literal prefixes fail fast. Those with ``**`` are
+        # tried only when the base name can match one of them.
+        self._anchored = _union([p for p in patterns if "**" not in p])
+        floating = [p for p in patterns if "**" in p]
+        self._floating = _union(floating)
+        self._base_names = _last_segments(floating)
         self._wanting = [(rule, rule.want) for rule in self._rules if rule.want is not None]
+
+    def _globbed(self, path: str) -> bool:
+        if self._anchored is not None and self._anchored.match(path) is not None:
+            return True
+        return self._floating is not None and (
+            self._base_names is None
+            or self._base_names.match(path, path.rfind("/") + 1) is not None
+        ) and self._floating.match(path) is not None
 
     def rules(self, path: str, size: int, mode: int) -> list[_Rule]:
         """The requests matching this path (globs first; ``want`` predicates otherwise)."""
-        if self._regex is not None and (
-            self._base_names is None
-            or self._base_names.match(path, path.rfind("/") + 1) is not None
-        ) and self._regex.match(path) is not None:
+        if self._globbed(path):
             return [r for r in self._rules
                     if (r.regex is not None and r.regex.match(path) is not None)
                     or (r.want is not None and r.want(path, size, mode))]
-        matched = []
-        for rule, want in self._wanting:  # a loop, not a comprehension: this runs per member
-            if want(path, size, mode):
-                matched.append(rule)
-        return matched
+        return [rule for rule, want in self._wanting if want(path, size, mode)]
 
     def limit(self, path: str, size: int, mode: int) -> int | None:
         """The max_size for a matching path (largest over matching requests), else None."""
@@ -143,6 +148,12 @@ class _Matcher:
         return max(r.max_size for r in rules) if rules else None
 
     def plan(self, path: str, size: int, mode: int) -> _Plan | None:
+        if not self._globbed(path):  # the common case, once per regular file of a layer
+            for _, want in self._wanting:
+                if want(path, size, mode):
+                    break
+            else:
+                return None
         rules = self.rules(path, size, mode)
         if not rules:
             return None
@@ -257,8 +268,8 @@ class _Walk:
                 self.covers.add(path)
 
     def _regular(self, walker: TarWalker, member: TarMember, path: str) -> None:
-        self.regular[path] = member.size
-        plan = self.matcher.plan(path, member.size, member.mode)
+        self.regular[path] = size = member.size
+        plan = self.matcher.plan(path, size, member.mode)
         if plan is None:
             return  # the common case: the walker skips the data
         if member.sparse:
