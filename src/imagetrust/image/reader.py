@@ -481,23 +481,34 @@ def read_files(
     print_ = layercache.fingerprint(requests, cache_key) if cache_dir is not None else None
     merged: dict[str, tuple[DeltaEntry, Layer]] = {}
     skips: list[Skip] = []
-    for layer in image.layers:
-        delta = _layer_delta(source, layer, matcher, cache_dir, print_, allowance)
-        if merged and (delta.whiteouts or delta.opaques):
-            deleted, opaque = set(delta.whiteouts), set(delta.opaques)
-            for path in [p for p in merged if is_hidden(p, deleted, opaque)]:
-                del merged[path]
-        if merged:
-            _shadow(merged, delta)
-        for entry in delta.entries:
-            merged[entry.path] = (entry, layer)
-        skips.extend(Skip(path, layer.index, reason) for path, reason in delta.skips)
+    # A local source can hash the next layers on the other cores while this one is walked;
+    # each layer's verdict is still awaited before anything read from it is used.
+    prefetch = getattr(source, "prefetch_blobs", None)
+    with (prefetch([_descriptor(layer) for layer in image.layers]) if callable(prefetch)
+          else contextlib.nullcontext()):
+        for layer in image.layers:
+            _merge_layer(merged, skips, layer,
+                         _layer_delta(source, layer, matcher, cache_dir, print_, allowance))
     files = {
         path: FileEntry(path, e.kind, e.size, e.mode, layer.index, layer.diff_id, e.link_target,
                         e.data, e.truncated, e.extracted)
         for path, (e, layer) in sorted(merged.items())
     }
     return FileTree(MappingProxyType(files), tuple(skips))
+
+
+def _merge_layer(merged: dict[str, tuple[DeltaEntry, Layer]], skips: list[Skip], layer: Layer,
+                 delta: LayerDelta) -> None:
+    """Lay one layer's delta over the merged view of the layers below it."""
+    if merged and (delta.whiteouts or delta.opaques):
+        deleted, opaque = set(delta.whiteouts), set(delta.opaques)
+        for path in [p for p in merged if is_hidden(p, deleted, opaque)]:
+            del merged[path]
+    if merged:
+        _shadow(merged, delta)
+    for entry in delta.entries:
+        merged[entry.path] = (entry, layer)
+    skips.extend(Skip(path, layer.index, reason) for path, reason in delta.skips)
 
 
 def _shadow(merged: dict[str, tuple[DeltaEntry, Layer]], delta: LayerDelta) -> None:

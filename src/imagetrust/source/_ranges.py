@@ -21,8 +21,9 @@ import mmap
 import os
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -111,7 +112,8 @@ class MappedRange(io.RawIOBase):
         self._size = size
         self._pos = 0
         self._walked = 0  # stream positions below this the reader will not read again
-        self._hashed = 0 if hashing else size  # ... and below this the hash is done with
+        self._hashing = hashing
+        self._hashed = 0  # ... and below this the hash is done with
         self._dropped = 0  # buffer index up to which pages were dropped
 
     def readable(self) -> bool:
@@ -179,7 +181,10 @@ class MappedRange(io.RawIOBase):
         # Below both positions nothing is read again; more than a window behind the leader the
         # laggard will fault its pages in again (from the page cache) rather than keep them all.
         walked, hashed = self._walked, self._hashed
-        done = max(min(walked, hashed), max(walked, hashed) - _WINDOW)
+        if not self._hashing:  # the reader alone
+            done = walked
+        else:
+            done = max(min(walked, hashed), max(walked, hashed) - _WINDOW)
         upto = (self._start + done) // _DROP_STEP * _DROP_STEP
         if upto > self._dropped and not self._map.closed:
             with contextlib.suppress(OSError, ValueError):  # only memory is at stake
@@ -250,7 +255,7 @@ def digest_range(fd: int, offset: int, size: int, algorithm: str = "sha256",
     if mapped is not None:
         return mapped.digest(algorithm, cancel)
     try:
-        mapped = MappedRange(fd, offset, size)
+        mapped = MappedRange(fd, offset, size, hashing=True)
     except (OSError, ValueError, OverflowError):
         reader = RangeReader(fd, offset, size, cancel)
         return f"{algorithm}:{hashlib.file_digest(reader, algorithm).hexdigest()}"
@@ -265,6 +270,79 @@ def check_bytes(data: bytes, digest: str, what: str) -> bytes:
     if actual != digest:
         raise _mismatch(what, digest, actual)
     return data
+
+
+class _Verification:
+    """One range being hashed in a thread; the verdict is read after :meth:`wait`."""
+
+    def __init__(self, fd: int, offset: int, size: int, algorithm: str,
+                 mapped: MappedRange | None = None) -> None:
+        self.cancel = threading.Event()
+        self._done = threading.Event()
+        self._args = (fd, offset, size, algorithm)
+        self._mapped = mapped
+        self.outcome: str | BaseException | None = None
+
+    def run(self) -> None:
+        fd, offset, size, algorithm = self._args
+        try:
+            self.outcome = digest_range(fd, offset, size, algorithm, self.cancel, self._mapped)
+        except _Cancelled:
+            self.outcome = "cancelled"
+        except BaseException as error:  # reported to the caller by verified_range
+            self.outcome = error
+        finally:
+            self._mapped = None
+            self._done.set()
+
+    def start(self, name: str) -> None:
+        threading.Thread(target=self.run, name=name, daemon=True).start()
+
+    def wait(self) -> None:
+        self._done.wait()
+
+
+_pending: dict[tuple[int, int, int, str], _Verification] = {}
+_pending_lock = threading.Lock()
+
+
+@contextmanager
+def prefetched(ranges: Sequence[tuple[int, int, int, str]]) -> Iterator[None]:
+    """Start verifying ``(fd, offset, size, digest)`` ranges now, one thread per CPU.
+
+    A reader walking blobs one after another waits at the end of each for its hash; hashing
+    the next blobs meanwhile on the other cores leaves only the walk on the critical path. A
+    :func:`verified_range` of one of these ranges inside the block takes its verification over
+    (and still awaits the verdict before its block ends). Verifications not taken by the end
+    are cancelled, and every thread has finished before this returns.
+    """
+    jobs: list[tuple[tuple[int, int, int, str], _Verification]] = []
+    for fd, offset, size, digest in ranges:
+        memo = _memo_key(fd, offset, size, digest)
+        if memo is not None and memo.exists():
+            continue  # verified before: verified_range will not hash it
+        algorithm, _ = split_digest(digest)
+        jobs.append(((fd, offset, size, digest), _Verification(fd, offset, size, algorithm)))
+    if not jobs:
+        yield
+        return
+    with _pending_lock:
+        for key, job in jobs:
+            _pending.setdefault(key, job)
+    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="verify")
+    try:
+        with _prompt_handoff():
+            for _, job in jobs:
+                pool.submit(job.run)
+            yield
+    finally:
+        with _pending_lock:
+            for key, job in jobs:
+                if _pending.get(key) is job:
+                    del _pending[key]
+                    job.cancel.set()
+        pool.shutdown(wait=True)  # cancelled jobs stop at their first slice
 
 
 @contextmanager
@@ -289,39 +367,34 @@ def verified_range(fd: int, offset: int, size: int, digest: str, what: str) -> I
                 f"{what} changed while it was being read", hint="scan again once it is stable"
             )
         return
-    cancel = threading.Event()
-    result: list[str | BaseException] = []
-    stream = map_range(fd, offset, size, hashing=True)
-    mapped = stream if isinstance(stream, MappedRange) else None
-
-    def work() -> None:
-        try:
-            # The reader's own mapping, hashed in place: its faults map the pages for the walk.
-            result.append(digest_range(fd, offset, size, algorithm, cancel, mapped))
-        except _Cancelled:
-            result.append("cancelled")
-        except BaseException as error:  # reported to the caller below
-            result.append(error)
-
-    thread = threading.Thread(target=work, name=f"verify {digest[:19]}", daemon=True)
-    with _prompt_handoff():
-        thread.start()
+    with _pending_lock:
+        job = _pending.pop((fd, offset, size, digest), None)
+    if job is not None:  # already being hashed (prefetched): read through a mapping of our own
+        stream = map_range(fd, offset, size)
+        handoff: AbstractContextManager[None] = contextlib.nullcontext()
+    else:
+        stream = map_range(fd, offset, size, hashing=True)
+        mapped = stream if isinstance(stream, MappedRange) else None
+        # The reader's own mapping, hashed in place: its faults map the pages for the walk.
+        job = _Verification(fd, offset, size, algorithm, mapped)
+        job.start(f"verify {digest[:19]}")
+        handoff = _prompt_handoff()
+    with handoff:
         try:
             yield stream
         except Exception as error:
             # A decode error on a tampered blob is really an integrity failure: say so.
-            thread.join()
-            if result and result[0] != digest and isinstance(result[0], str):
-                raise _mismatch(what, digest, result[0]) from error
+            job.wait()
+            if isinstance(job.outcome, str) and job.outcome != digest:
+                raise _mismatch(what, digest, job.outcome) from error
             raise
         except BaseException:
-            cancel.set()
-            thread.join()
+            job.cancel.set()
             raise
         finally:
-            thread.join()  # the mapping is closed only once the hashing thread is done with it
+            job.wait()  # the mapping is closed only once the hashing thread is done with it
             stream.close()
-    outcome = result[0] if result else None
+    outcome = job.outcome
     if isinstance(outcome, BaseException):
         raise IntegrityError(f"cannot verify {what}: {outcome}", hint="check the file is readable")
     if outcome != digest:

@@ -127,3 +127,57 @@ def test_switch_interval_is_restored_after_concurrent_verifications(tmp_path: Pa
         os.close(fd)
     assert not failures
     assert sys.getswitchinterval() == before
+
+
+def test_prefetched_verification_is_taken_over_once_and_the_rest_cancelled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blobs = [os.urandom(5 * PAGE + i) for i in range(3)]
+    path = tmp_path / "blobs"
+    path.write_bytes(b"".join(blobs))
+    fd = os.open(path, os.O_RDONLY)
+    hashed: list[int] = []
+    original = _ranges.digest_range
+
+    def counting(fd: int, offset: int, size: int, *args: object) -> str:
+        hashed.append(offset)
+        return original(fd, offset, size, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_ranges, "digest_range", counting)
+    ranges, at = [], 0
+    for blob in blobs:
+        ranges.append((fd, at, len(blob), "sha256:" + hashlib.sha256(blob).hexdigest()))
+        at += len(blob)
+    try:
+        with _ranges.prefetched(ranges):
+            for fd_, offset, size, digest in ranges[:2]:
+                with _ranges.verified_range(fd_, offset, size, digest, "blob") as stream:
+                    assert stream.read() == blobs[ranges.index((fd_, offset, size, digest))]
+        assert not _ranges._pending
+        assert sorted(hashed) == sorted(r[1] for r in ranges)  # each once, none twice
+    finally:
+        os.close(fd)
+
+
+def test_tampered_upper_layer_of_a_prefetched_archive_is_an_integrity_error(
+    tmp_path: Path
+) -> None:
+    from imagetrust.image.files import FileRequest
+    from imagetrust.image.open import open_image
+    from imagetrust.image.reader import read_files
+    from imagetrust.source.archive import DockerArchiveSource
+    from tests.support.synthetic import build_image, write_docker_archive
+
+    lower = layer_tar([file("etc/os-release", "ID=debian\n")])
+    upper = layer_tar([file("app/data", b"genuine" * 1000)])
+    image = build_image([lower, upper], compression="none")
+    archive = write_docker_archive(tmp_path / "image.tar", [(image, ["t:1"])])
+    raw = bytearray(archive.read_bytes())
+    at = raw.index(b"genuine" * 1000)
+    raw[at] ^= 0x01
+    archive.write_bytes(bytes(raw))
+    with DockerArchiveSource(archive) as source:
+        opened = open_image(source, reference=f"docker-archive:{archive}")
+        with pytest.raises(IntegrityError, match="does not match its digest"):
+            read_files(source, opened, [FileRequest(("**",))])
+        assert not _ranges._pending
