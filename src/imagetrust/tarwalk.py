@@ -26,7 +26,7 @@ the common header is parsed with one precompiled :class:`struct.Struct`, its che
 and ustar prefixes decoded only when present. A stream may expose ``mapping`` = ``(buffer,
 start)``, its bytes as a sliceable buffer (a read-only ``mmap``): the walker then slices headers
 out of it and never issues a read, and skipping member data is an assignment. Such a stream may
-also offer ``forget(position)``, which the walker calls as it passes each 16 MiB, so that the
+also offer ``forget(position)``, which the walker calls as it passes each 8 MiB, so that the
 pages behind it can be dropped.
 """
 
@@ -64,7 +64,7 @@ _HEADER = struct.Struct("100s8s16x12s12x8sB100s6s82x155s12x")
 """name, mode, size, checksum, type flag, link name, magic, prefix (uid, gid, mtime, uname,
 gname and device numbers are skipped unread)."""
 _SPACES = 8 * 32  # the checksum field counts as eight spaces
-_FORGET = 16 << 20  # how often a walk over a mapping says which bytes it is done with
+_FORGET = 8 << 20  # how often a walk over a mapping says which bytes it is done with
 
 
 class _Buffer(Protocol):
