@@ -167,6 +167,7 @@ needs_root_tools = pytest.mark.skipif(
 
 
 @needs_root_tools
+@pytest.mark.slow  # umoci unpack and an imagetrust process per case: about 1 s each
 @pytest.mark.parametrize("kind", [None, *sorted(REPLACEMENTS)])
 def test_sbom_matches_the_merged_file_system(tmp_path: Path, kind: str | None) -> None:
     upper = [REPLACEMENTS[kind]] if kind else [file("etc/motd", "hi\n")]

@@ -5,7 +5,9 @@ blob being read is mapped read-only (:class:`MappedRange`): the verifying thread
 in place (hashlib releases the GIL for large buffers, so it runs on another core) while the tar
 walker slices headers out of the same mapping and never copies the member data it skips. Where
 a range cannot be mapped, it is read with ``os.pread`` (:class:`RangeReader`), which many readers
-can share on one descriptor.
+can share on one descriptor. :func:`prefetched` starts the verification of several ranges at
+once (one thread per CPU), so the next layers are hashed while one is walked; every
+:func:`verified_range` still awaits its own verdict before its block ends.
 
 A mapping has one hazard a ``pread`` has not: if another process truncates the file while it is
 mapped, touching the lost pages raises SIGBUS and the process dies. The size is checked before
@@ -317,7 +319,7 @@ def prefetched(ranges: Sequence[tuple[int, int, int, str]]) -> Iterator[None]:
     are cancelled, and every thread has finished before this returns.
     """
     jobs: list[tuple[tuple[int, int, int, str], _Verification]] = []
-    for fd, offset, size, digest in ranges:
+    for fd, offset, size, digest in dict.fromkeys(ranges):  # a layer listed twice: one hash
         memo = _memo_key(fd, offset, size, digest)
         if memo is not None and memo.exists():
             continue  # verified before: verified_range will not hash it
