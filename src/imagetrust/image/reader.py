@@ -25,6 +25,7 @@ beyond it are listed truncated with a Skip saying why, and such a partial layer 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import io
 import os
 import re
@@ -65,6 +66,10 @@ are checked when downloaded. Local sources only *claim* digests (an archive name
 so a cache hit there is trusted only after the blob's bytes are read and verified."""
 
 Extract = Callable[[str, BinaryIO], "bytes | None"]
+
+_VERDICTS: contextvars.ContextVar[contextlib.ExitStack | None] = contextvars.ContextVar(
+    "imagetrust_layer_verdicts", default=None)
+"""Where :func:`read_files` collects open layer blobs whose verdicts it awaits at the end."""
 
 
 class _Rule(NamedTuple):
@@ -326,10 +331,18 @@ def _walk_layer(
     source: ImageSource, layer: Layer, matcher: _Matcher, budget: _Budget,
     capture: dict[str, _Plan] | None = None,
 ) -> _Walk:
-    """One pass over a layer; ``capture`` names unmatched hard-link targets to read instead."""
+    """One pass over a layer; ``capture`` names unmatched hard-link targets to read instead.
+
+    Inside :func:`read_files` of a local source (``_VERDICTS`` set), a first pass leaves the
+    blob open on that stack: the source's verdict on its bytes is awaited when the stack
+    closes, not before the next layer is walked.
+    """
     walk = _Walk(matcher, budget, capture)
     what = f"layer {layer.index} ({layer.digest})"
-    with _layer_errors(what), source.open_blob(_descriptor(layer)) as blob:
+    verdicts = _VERDICTS.get() if capture is None else None
+    with _layer_errors(what), contextlib.ExitStack() as here:
+        holder = verdicts if verdicts is not None else here
+        blob = holder.enter_context(source.open_blob(_descriptor(layer)))
         compression, raw = sniff(blob, layer.media_type)
         stream = decompressed(raw, compression)
         try:
@@ -439,8 +452,10 @@ def _resolve_links(
 
 def _layer_delta(
     source: ImageSource, layer: Layer, matcher: _Matcher, cache_dir: Path | None,
-    print_: str | None, budget: _Budget,
+    print_: str | None, budget: _Budget, to_store: list[tuple[Layer, LayerDelta]],
 ) -> LayerDelta:
+    """One layer's delta, from the cache or a walk; a walked delta is queued in ``to_store``,
+    to be cached once the layer's bytes are known to be genuine."""
     if cache_dir is not None and print_ is not None:
         cached = layercache.load(cache_dir, layer.digest, layer.diff_id, print_,
                                  max_bytes=budget.left)
@@ -453,7 +468,7 @@ def _layer_delta(
     walk = _walk_layer(source, layer, matcher, budget)
     delta = _resolve_links(source, layer, matcher, walk)
     if cache_dir is not None and print_ is not None and not walk.limited:
-        layercache.store(cache_dir, layer.digest, layer.diff_id, print_, delta)
+        to_store.append((layer, delta))
     return delta
 
 
@@ -481,14 +496,24 @@ def read_files(
     print_ = layercache.fingerprint(requests, cache_key) if cache_dir is not None else None
     merged: dict[str, tuple[DeltaEntry, Layer]] = {}
     skips: list[Skip] = []
-    # A local source can hash the next layers on the other cores while this one is walked;
-    # each layer's verdict is still awaited before anything read from it is used.
+    # A local source hashes the layers on the other cores while they are walked, and the walk
+    # goes on to the next layer without waiting for a verdict. Every verdict is in (a mismatch
+    # raised) when ``verdicts`` closes: before any delta is cached or anything is returned.
     prefetch = getattr(source, "prefetch_blobs", None)
+    to_store: list[tuple[Layer, LayerDelta]] = []
     with (prefetch([_descriptor(layer) for layer in image.layers]) if callable(prefetch)
-          else contextlib.nullcontext()):
-        for layer in image.layers:
-            _merge_layer(merged, skips, layer,
-                         _layer_delta(source, layer, matcher, cache_dir, print_, allowance))
+          else contextlib.nullcontext()), contextlib.ExitStack() as verdicts:
+        token = _VERDICTS.set(verdicts if callable(prefetch) else None)
+        try:
+            for layer in image.layers:
+                delta = _layer_delta(source, layer, matcher, cache_dir, print_, allowance,
+                                     to_store)
+                _merge_layer(merged, skips, layer, delta)
+        finally:
+            _VERDICTS.reset(token)
+    for layer, delta in to_store:
+        assert cache_dir is not None and print_ is not None
+        layercache.store(cache_dir, layer.digest, layer.diff_id, print_, delta)
     files = {
         path: FileEntry(path, e.kind, e.size, e.mode, layer.index, layer.diff_id, e.link_target,
                         e.data, e.truncated, e.extracted)
