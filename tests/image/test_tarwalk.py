@@ -35,10 +35,37 @@ def _archive(fmt: int) -> bytes:
 
 
 def _walk(data: bytes, seekable: bool) -> list[tuple[TarMember, bytes]]:
-    stream: io.RawIOBase | io.BufferedIOBase
-    stream = io.BytesIO(data) if seekable else _ForwardOnly(data)
+    """Walk a forward-only stream, or a seekable one both ways (read, and sliced from a
+    mapping), which must give the same members or the same error."""
+    if not seekable:
+        return _walk_stream(_ForwardOnly(data), seekable=False)
+    outcomes: list[list[tuple[TarMember, bytes]] | Exception] = []
+    for stream in (io.BytesIO(data), _Mapped(data)):
+        try:
+            outcomes.append(_walk_stream(stream, seekable=True))
+        except (TarFormatError, TarHostileError) as error:
+            outcomes.append(error)
+    read, mapped = outcomes
+    if isinstance(read, Exception):
+        assert type(mapped) is type(read) and str(mapped) == str(read)
+        raise read
+    assert mapped == read
+    return read
+
+
+def _walk_stream(stream: io.RawIOBase | io.BufferedIOBase, seekable: bool
+                 ) -> list[tuple[TarMember, bytes]]:
     walker = TarWalker(stream, seekable=seekable, header_limit=1 << 20)  # type: ignore[arg-type]
     return [(m, walker.read_data() if m.is_regular else b"") for m in walker]
+
+
+class _Mapped(io.BytesIO):
+    """A stream that also exposes its bytes as a buffer, as a mapped layer does; the buffer
+    starts with junk before the stream's first byte, which the walker must never read."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.mapping = (b"\xff" * 100 + data, 100)
 
 
 class _ForwardOnly(io.RawIOBase):

@@ -1,11 +1,11 @@
 """Per-layer cache of the reader's output: images sharing a base re-read only their own layers.
 
 A cache file holds one layer's *delta* for one set of requests: the matched entries (with data),
-whiteouts, opaque directories and skips. It is keyed by the layer's blob digest (verified by the
-source on every read, unlike the diff_id, which is only a claim in the config), the diff_id and a
-fingerprint of the requests, the reader's version (:data:`READER_VERSION`), the package version
-and the versions of the code behind the requests (the caller's ``versions``). Files are written
-atomically; an unreadable one is ignored.
+whiteouts, opaque directories, skips and the other paths that shadow lower layers. It is keyed by
+the layer's blob digest (verified by the source on every read, unlike the diff_id, which is only a
+claim in the config), the diff_id and a fingerprint of the requests, the reader's version
+(:data:`READER_VERSION`), the package version and the versions of the code behind the requests
+(the caller's ``versions``). Files are written atomically; an unreadable one is ignored.
 
 Format: ``ITLC1\\n``, an 8-byte big-endian header length, a JSON header, then the file contents.
 """
@@ -26,7 +26,7 @@ from imagetrust.atomic import atomic_writer
 from imagetrust.image.files import FileKind, FileRequest
 
 _MAGIC = b"ITLC1\n"
-READER_VERSION = 2
+READER_VERSION = 3
 """Version of what the layer reader stores for a layer (entries, hard-link resolution,
 whiteouts, skips) and of the cache file format. Bump it when the reader's output for the same
 layer and requests changes, so deltas cached by the old reader are never served. It is part of
@@ -58,6 +58,12 @@ class LayerDelta:
     whiteouts: tuple[str, ...]
     opaques: tuple[str, ...]
     skips: tuple[tuple[str, str], ...]
+    covers: tuple[str, ...] = ()
+    """Paths of this layer's other non-directory members (unmatched files, links, devices,
+    FIFOs): each hides a lower layer's entry at that path and below it, as in the merged file
+    system. Matched non-directory entries cover likewise."""
+    dirs: tuple[str, ...] = ()
+    """Paths of this layer's other directories: each hides a lower non-directory at that path."""
 
 
 def _function_key(function: object) -> str | None:
@@ -138,7 +144,8 @@ def _encode(delta: LayerDelta) -> bytes:
         entries.append({"p": e.path, "k": e.kind, "s": e.size, "m": e.mode, "l": e.link_target,
                         "t": e.truncated, "d": span, "e": e.extracted})
     header = json.dumps({"e": entries, "w": list(delta.whiteouts), "o": list(delta.opaques),
-                         "x": [list(s) for s in delta.skips]}).encode()
+                         "x": [list(s) for s in delta.skips], "c": list(delta.covers),
+                         "D": list(delta.dirs)}).encode()
     return b"".join([_MAGIC, len(header).to_bytes(8, "big"), header, *chunks])
 
 
@@ -164,4 +171,6 @@ def _decode(blob: bytes) -> LayerDelta:
         whiteouts=tuple(str(w) for w in header["w"]),
         opaques=tuple(str(o) for o in header["o"]),
         skips=tuple((str(p), str(r)) for p, r in header["x"]),
+        covers=tuple(str(c) for c in header["c"]),
+        dirs=tuple(str(d) for d in header["D"]),
     )

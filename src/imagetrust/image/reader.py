@@ -5,8 +5,12 @@ Each layer is streamed once through its decompressor and walked header by header
 ones decompress and drop) and read only for matching regular files up to their request's
 ``max_size``, or handed to the request's ``extract`` function so that only what a cataloger
 needs stays in memory. Whiteouts (``.wh.NAME``) and opaque directories (``.wh..wh..opq``) of a
-layer hide lower-layer content only, as the OCI spec says. Hostile names and links become
-:class:`Skip` records, never followed.
+layer hide lower-layer content only, as the OCI spec says. Any other member hides what lower
+layers had at its path, whether a request matched it or not, as in the merged file system: a
+non-directory (file, link, device, FIFO) hides the lower entry and everything below it, a
+directory hides a lower non-directory (two directories merge). So a device node over
+``var/lib/dpkg/status`` leaves no status file, not the lower layer's. Hostile names and links
+become :class:`Skip` records, never followed.
 
 Caching: with ``cache_dir`` each layer's contribution is cached (see :mod:`.layercache`). A request
 whose ``want`` or ``extract`` is not a plain module-level function has no stable name, so calls
@@ -21,6 +25,7 @@ beyond it are listed truncated with a Skip saying why, and such a partial layer 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import io
 import os
 import re
@@ -40,8 +45,10 @@ from imagetrust.image.tarsafe import is_hidden, normalize_member, symlink_target
 from imagetrust.source.interface import ImageSource
 from imagetrust.source.rootfs import RootfsSource, walk_tree
 from imagetrust.tarwalk import (
+    DIRECTORY,
     HARDLINK,
     HEADER_LIMIT,
+    REGULAR,
     SYMLINK,
     TarFormatError,
     TarHostileError,
@@ -60,6 +67,10 @@ so a cache hit there is trusted only after the blob's bytes are read and verifie
 
 Extract = Callable[[str, BinaryIO], "bytes | None"]
 
+_VERDICTS: contextvars.ContextVar[contextlib.ExitStack | None] = contextvars.ContextVar(
+    "imagetrust_layer_verdicts", default=None)
+"""Where :func:`read_files` collects open layer blobs whose verdicts it awaits at the end."""
+
 
 class _Rule(NamedTuple):
     regex: re.Pattern[str] | None
@@ -72,6 +83,27 @@ def _union(patterns: Sequence[str]) -> re.Pattern[str] | None:
     if not patterns:
         return None
     return re.compile("|".join(f"(?:{_glob_regex(p).pattern})" for p in patterns))
+
+
+def _last_segments(patterns: Sequence[str]) -> re.Pattern[str] | None:
+    """A regex for the base names the globs can match, or None if one can match any.
+
+    ``*``, ``?`` and ``[...]`` never cross ``/``, so a glob whose last segment has no ``**``
+    matches a path only if that segment matches the path's base name: one short match rules
+    out most members of a layer before the (backtracking) union of the ``**/`` globs runs.
+    """
+    lasts = {p.rpartition("/")[2] for p in patterns}
+    if any("**" in last or not last for last in lasts):
+        return None
+    return _union(sorted(lasts))
+
+
+def _clean(name: str) -> tuple[str | None, str | None]:
+    """normalize_member, skipped for the common name that is already normal."""
+    if ("/." in name or "//" in name or name.startswith(("/", ".")) or name.endswith("/")
+            or "\x00" in name):
+        return normalize_member(name)
+    return name, None
 
 
 class _Plan(NamedTuple):
@@ -90,16 +122,30 @@ class _Matcher:
         self.requests = tuple(requests)
         self._rules = [_Rule(_union(r.patterns), r.want, r.max_size, r.extract)
                        for r in requests]
-        self._regex = _union([p for r in requests for p in r.patterns])
-        self._wanting = [rule for rule in self._rules if rule.want is not None]
+        patterns = [p for r in requests for p in r.patterns]
+        # Globs without ``**`` are anchored: literal prefixes fail fast. Those with ``**`` are
+        # tried only when the base name can match one of them.
+        self._anchored = _union([p for p in patterns if "**" not in p])
+        floating = [p for p in patterns if "**" in p]
+        self._floating = _union(floating)
+        self._base_names = _last_segments(floating)
+        self._wanting = [(rule, rule.want) for rule in self._rules if rule.want is not None]
+
+    def _globbed(self, path: str) -> bool:
+        if self._anchored is not None and self._anchored.match(path) is not None:
+            return True
+        return self._floating is not None and (
+            self._base_names is None
+            or self._base_names.match(path, path.rfind("/") + 1) is not None
+        ) and self._floating.match(path) is not None
 
     def rules(self, path: str, size: int, mode: int) -> list[_Rule]:
         """The requests matching this path (globs first; ``want`` predicates otherwise)."""
-        if self._regex is not None and self._regex.match(path) is not None:
+        if self._globbed(path):
             return [r for r in self._rules
                     if (r.regex is not None and r.regex.match(path) is not None)
                     or (r.want is not None and r.want(path, size, mode))]
-        return [r for r in self._wanting if r.want is not None and r.want(path, size, mode)]
+        return [rule for rule, want in self._wanting if want(path, size, mode)]
 
     def limit(self, path: str, size: int, mode: int) -> int | None:
         """The max_size for a matching path (largest over matching requests), else None."""
@@ -107,6 +153,12 @@ class _Matcher:
         return max(r.max_size for r in rules) if rules else None
 
     def plan(self, path: str, size: int, mode: int) -> _Plan | None:
+        if not self._globbed(path):  # the common case, once per regular file of a layer
+            for _, want in self._wanting:
+                if want(path, size, mode):
+                    break
+            else:
+                return None
         rules = self.rules(path, size, mode)
         if not rules:
             return None
@@ -166,15 +218,18 @@ class _Walk:
         self.captured: dict[str, DeltaEntry] = {}
         self.regular: dict[str, int] = {}  # regular files seen so far in this layer → size
         self.links: list[tuple[str, str, _Plan]] = []  # matched hard links: (path, target, plan)
+        self.covers: set[str] = set()  # unmatched non-directories: hide lower paths and below
+        self.dirs: set[str] = set()  # unmatched directories: hide lower non-directories
         self.limited = False
         """Whether the budget refused something (the delta then depends on it: not cached)."""
 
     def delta(self) -> LayerDelta:
         return LayerDelta(tuple(self.entries.values()), tuple(self.whiteouts),
-                          tuple(self.opaques), tuple(self.skips))
+                          tuple(self.opaques), tuple(self.skips), tuple(self.covers),
+                          tuple(self.dirs))
 
     def member(self, walker: TarWalker, member: TarMember) -> None:
-        path, reason = normalize_member(member.name)
+        path, reason = _clean(member.name)
         if self.capture is not None:
             if path and member.is_regular and (plan := self.capture.get(path)) is not None:
                 self.captured[path] = self._content(walker, member, path, plan)
@@ -191,21 +246,35 @@ class _Walk:
             elif kind == "opaque":
                 self.opaques.append(target)
             return
-        if member.is_regular:
+        # A later member of the same path replaces an earlier one, as extraction does.
+        replaced = self.entries.pop(path, None) if self.entries else None
+        flag = member.type
+        if flag in REGULAR:
             self._regular(walker, member, path)
-        elif member.type == SYMLINK:
+        elif flag == SYMLINK:
             self._symlink(member, path)
-        elif member.type == HARDLINK:
+        elif flag == HARDLINK:
             self._hardlink(member, path)
         elif self.matcher.limit(path, 0, member.mode) is not None:
-            if member.is_dir:
+            if flag == DIRECTORY:
                 self.entries[path] = DeltaEntry(path, "dir", 0, member.mode)
             else:
                 self.skips.append((path, "device file or fifo: not read"))
+        if path not in self.entries:
+            # Unmatched (or unreadable) it still exists in the merged file system and hides
+            # what lower layers had there: a device node over var/lib/dpkg/status leaves no
+            # status file. Only a directory over a directory merges with it.
+            if flag == DIRECTORY:
+                if replaced is not None and replaced.kind == "dir":
+                    self.entries[path] = replaced
+                else:
+                    self.dirs.add(path)
+            else:
+                self.covers.add(path)
 
     def _regular(self, walker: TarWalker, member: TarMember, path: str) -> None:
-        self.regular[path] = member.size
-        plan = self.matcher.plan(path, member.size, member.mode)
+        self.regular[path] = size = member.size
+        plan = self.matcher.plan(path, size, member.mode)
         if plan is None:
             return  # the common case: the walker skips the data
         if member.sparse:
@@ -262,10 +331,18 @@ def _walk_layer(
     source: ImageSource, layer: Layer, matcher: _Matcher, budget: _Budget,
     capture: dict[str, _Plan] | None = None,
 ) -> _Walk:
-    """One pass over a layer; ``capture`` names unmatched hard-link targets to read instead."""
+    """One pass over a layer; ``capture`` names unmatched hard-link targets to read instead.
+
+    Inside :func:`read_files` of a local source (``_VERDICTS`` set), a first pass leaves the
+    blob open on that stack: the source's verdict on its bytes is awaited when the stack
+    closes, not before the next layer is walked.
+    """
     walk = _Walk(matcher, budget, capture)
     what = f"layer {layer.index} ({layer.digest})"
-    with _layer_errors(what), source.open_blob(_descriptor(layer)) as blob:
+    verdicts = _VERDICTS.get() if capture is None else None
+    with _layer_errors(what), contextlib.ExitStack() as here:
+        holder = verdicts if verdicts is not None else here
+        blob = holder.enter_context(source.open_blob(_descriptor(layer)))
         compression, raw = sniff(blob, layer.media_type)
         stream = decompressed(raw, compression)
         try:
@@ -358,7 +435,9 @@ def _resolve_links(
         content = known if known is not None and known.kind == "file" else captured.get(target)
         if content is None:
             continue
-        link = entries[path]
+        link = entries.get(path)
+        if link is None or link.kind != "hardlink" or link.link_target != target:
+            continue  # replaced by a later member of the same path
         if content.extracted:
             entries[path] = DeltaEntry(path, "hardlink", content.size, link.mode, target,
                                        content.data, extracted=True)
@@ -367,13 +446,16 @@ def _resolve_links(
         truncated = data is None and (content.truncated or content.size > plan.limit)
         entries[path] = DeltaEntry(path, "hardlink", content.size, link.mode, target, data,
                                    truncated)
-    return LayerDelta(tuple(entries.values()), delta.whiteouts, delta.opaques, tuple(skips))
+    return LayerDelta(tuple(entries.values()), delta.whiteouts, delta.opaques, tuple(skips),
+                      delta.covers, delta.dirs)
 
 
 def _layer_delta(
     source: ImageSource, layer: Layer, matcher: _Matcher, cache_dir: Path | None,
-    print_: str | None, budget: _Budget,
+    print_: str | None, budget: _Budget, to_store: list[tuple[Layer, LayerDelta]],
 ) -> LayerDelta:
+    """One layer's delta, from the cache or a walk; a walked delta is queued in ``to_store``,
+    to be cached once the layer's bytes are known to be genuine."""
     if cache_dir is not None and print_ is not None:
         cached = layercache.load(cache_dir, layer.digest, layer.diff_id, print_,
                                  max_bytes=budget.left)
@@ -386,7 +468,7 @@ def _layer_delta(
     walk = _walk_layer(source, layer, matcher, budget)
     delta = _resolve_links(source, layer, matcher, walk)
     if cache_dir is not None and print_ is not None and not walk.limited:
-        layercache.store(cache_dir, layer.digest, layer.diff_id, print_, delta)
+        to_store.append((layer, delta))
     return delta
 
 
@@ -414,21 +496,71 @@ def read_files(
     print_ = layercache.fingerprint(requests, cache_key) if cache_dir is not None else None
     merged: dict[str, tuple[DeltaEntry, Layer]] = {}
     skips: list[Skip] = []
-    for layer in image.layers:
-        delta = _layer_delta(source, layer, matcher, cache_dir, print_, allowance)
-        if delta.whiteouts or delta.opaques:
-            deleted, opaque = set(delta.whiteouts), set(delta.opaques)
-            for path in [p for p in merged if is_hidden(p, deleted, opaque)]:
-                del merged[path]
-        for entry in delta.entries:
-            merged[entry.path] = (entry, layer)
-        skips.extend(Skip(path, layer.index, reason) for path, reason in delta.skips)
+    # A local source hashes the layers on the other cores while they are walked, and the walk
+    # goes on to the next layer without waiting for a verdict. Every verdict is in (a mismatch
+    # raised) when ``verdicts`` closes: before any delta is cached or anything is returned.
+    prefetch = getattr(source, "prefetch_blobs", None)
+    to_store: list[tuple[Layer, LayerDelta]] = []
+    with (prefetch([_descriptor(layer) for layer in image.layers]) if callable(prefetch)
+          else contextlib.nullcontext()), contextlib.ExitStack() as verdicts:
+        token = _VERDICTS.set(verdicts if callable(prefetch) else None)
+        try:
+            for layer in image.layers:
+                delta = _layer_delta(source, layer, matcher, cache_dir, print_, allowance,
+                                     to_store)
+                _merge_layer(merged, skips, layer, delta)
+        finally:
+            _VERDICTS.reset(token)
+    for layer, delta in to_store:
+        assert cache_dir is not None and print_ is not None
+        layercache.store(cache_dir, layer.digest, layer.diff_id, print_, delta)
     files = {
         path: FileEntry(path, e.kind, e.size, e.mode, layer.index, layer.diff_id, e.link_target,
                         e.data, e.truncated, e.extracted)
         for path, (e, layer) in sorted(merged.items())
     }
     return FileTree(MappingProxyType(files), tuple(skips))
+
+
+def _merge_layer(merged: dict[str, tuple[DeltaEntry, Layer]], skips: list[Skip], layer: Layer,
+                 delta: LayerDelta) -> None:
+    """Lay one layer's delta over the merged view of the layers below it."""
+    if merged and (delta.whiteouts or delta.opaques):
+        deleted, opaque = set(delta.whiteouts), set(delta.opaques)
+        for path in [p for p in merged if is_hidden(p, deleted, opaque)]:
+            del merged[path]
+    if merged:
+        _shadow(merged, delta)
+    for entry in delta.entries:
+        merged[entry.path] = (entry, layer)
+    skips.extend(Skip(path, layer.index, reason) for path, reason in delta.skips)
+
+
+def _shadow(merged: dict[str, tuple[DeltaEntry, Layer]], delta: LayerDelta) -> None:
+    """Drop lower entries that this layer's members replace, as the merged file system does.
+
+    A non-directory member (matched or not) hides the lower entry at its path and everything
+    below it; a directory hides only a lower non-directory at its path (two directories merge).
+    """
+    covers = set(delta.covers)
+    covers.update(e.path for e in delta.entries if e.kind != "dir")
+    dirs = set(delta.dirs)
+    dirs.update(e.path for e in delta.entries if e.kind == "dir")
+    if not covers and not dirs:
+        return
+    doomed = []
+    for path, (entry, _) in merged.items():
+        if path in covers or (entry.kind != "dir" and path in dirs):
+            doomed.append(path)
+            continue
+        parent = path
+        while (cut := parent.rfind("/")) > 0:
+            parent = parent[:cut]
+            if parent in covers:
+                doomed.append(path)
+                break
+    for path in doomed:
+        del merged[path]
 
 
 def _read_rootfs(

@@ -7,6 +7,7 @@ unpacked.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import MappingProxyType
@@ -17,7 +18,7 @@ from imagetrust.errors import ArchiveError, ImagetrustError, ManifestError
 from imagetrust.oci import mediatypes as mt
 from imagetrust.oci.content import Descriptor, RawManifest
 from imagetrust.reference.parse import parse_reference
-from imagetrust.source._ranges import check_bytes, split_digest, verified_range
+from imagetrust.source._ranges import check_bytes, prefetched, split_digest, verified_range
 from imagetrust.source._store import (
     MAX_METADATA_SIZE,
     BlobStore,
@@ -125,6 +126,17 @@ class StoreSource:
             extent.fd, extent.offset, extent.size, descriptor.digest,
             f"{name} in {self._store.description}",
         )
+
+    def prefetch_blobs(self, descriptors: Sequence[Descriptor]) -> AbstractContextManager[None]:
+        """Start verifying blobs about to be opened, in parallel (see ``_ranges.prefetched``)."""
+        ranges = []
+        for descriptor in descriptors:
+            try:
+                extent, _ = self._extent_for(descriptor)
+            except ImagetrustError:
+                continue  # reported when that blob is opened, in order
+            ranges.append((extent.fd, extent.offset, extent.size, descriptor.digest))
+        return prefetched(ranges)
 
     def close(self) -> None:
         self._store.close()
