@@ -24,7 +24,9 @@ from imagetrust.errors import CatalogError
 from imagetrust.image.files import FileEntry, FileRequest, FileTree
 
 _PATTERNS = ("**/node_modules/*/package.json", "**/node_modules/@*/*/package.json")
-_MAX_MANIFEST = 4 * 1024 * 1024
+_MAX_MANIFEST = 32 * 1024 * 1024
+"""Real manifests reach 6 MB (packages that inline build metadata); a cap still bounds a
+hostile one."""
 _URL_SAFE = re.compile(r"[A-Za-z0-9\-_.!~*'()]+")
 """What JavaScript's encodeURIComponent leaves unchanged: npm requires it of every name part."""
 _SCOPED = re.compile(r"@([^/]+)/([^/]+)")

@@ -40,7 +40,7 @@ CATALOGER_VERSIONS: Mapping[str, int] = MappingProxyType({
     "opkg": 1,
     "rpm-manifest": 1,
     "python": 2,
-    "node": 2,
+    "node": 3,  # package.json up to 32 MB
     "go": 2,
     "java": 2,
 })

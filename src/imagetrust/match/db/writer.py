@@ -195,6 +195,7 @@ def build(db_path: Path, *, rebuild: bool = False, fresh: bool = False) -> Itera
             with atomic_path(db_path, sync_dir=True) as tmp:
                 conn = sqlite3.connect(tmp, isolation_level=None)
                 try:
+                    keep_temp_files_beside(conn, db_path.parent)
                     if not fresh:
                         _copy_previous(db_path, conn)
                     conn.execute("PRAGMA journal_mode = OFF")
@@ -214,6 +215,23 @@ def build(db_path: Path, *, rebuild: bool = False, fresh: bool = False) -> Itera
                 f"writing the vulnerability database failed ({error})",
                 hint=f"the previous {db_path} is unchanged; check free disk space",
             ) from error
+
+
+def keep_temp_files_beside(conn: sqlite3.Connection, directory: Path) -> None:
+    """SQLite's sort and index-build spill files go next to the database (inside the cache
+    directory), never to ``$TMPDIR``: imagetrust writes nowhere but its cache and outputs.
+
+    ``temp_store_directory`` is SQLite's deprecated pragma, yet the only per-connection way:
+    ``SQLITE_TMPDIR`` is read once per process and would change it for every library user.
+    """
+    try:
+        conn.execute(f"PRAGMA temp_store_directory = '{_sql_text(str(directory))}'")
+    except sqlite3.Error:  # a build without the pragma: keep memory for temporaries instead
+        conn.execute("PRAGMA temp_store = MEMORY")
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
 
 
 def touch_in_place(db_path: Path, sources: Sequence[str], now: str | None = None) -> None:
