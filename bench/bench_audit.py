@@ -51,24 +51,21 @@ def _add_language_feeds(work: Path, db: Path) -> None:
 
 
 def _audit(cache: Path, db: Path, host: str) -> object:
-    from imagetrust.cli.scanning import scan_function
+    from imagetrust.app.audit import audit
+    from imagetrust.app.runtime import Runtime
     from imagetrust.config import load_settings
-    from imagetrust.policy.audit import audit_local_images, database_key
 
     settings = load_settings(
         cache_dir=cache, registry_mirrors=[f"docker.io=http://{host}"], offline=True,
         quiet=True,
     )
-    return audit_local_images(
-        settings, scan=scan_function(settings, db),
-        scan_key=lambda: database_key(db, offline=True), parallel=4,
-    )
+    return audit(runtime=Runtime(settings, db), parallel=4)
 
 
 def _row(name: str, reports: list[object]) -> str:
-    from imagetrust.policy.audit import AuditReport
+    from imagetrust.report.document import AuditDocument
 
-    runs = [r for r in reports if isinstance(r, AuditReport)]
+    runs = [r for r in reports if isinstance(r, AuditDocument)]
     med = {
         key: statistics.median(getattr(r.timings, key) for r in runs)
         for key in ("total", "daemon", "registry", "export", "catalog", "matching")

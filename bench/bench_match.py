@@ -90,7 +90,7 @@ def installed_versions(tracker: dict[str, dict[str, dict[str, object]]]) -> dict
     result = {}
     for source, cves in tracker.items():
         for cve in cves.values():
-            rel = (cve.get("releases") or {}).get("bookworm")  # type: ignore[union-attr]
+            rel = (cve.get("releases") or {}).get("bookworm")  # type: ignore[attr-defined]
             repos = rel.get("repositories") if isinstance(rel, dict) else None
             if isinstance(repos, dict) and repos:
                 result[source] = str(next(iter(repos.values())))

@@ -29,7 +29,7 @@ def main() -> None:
     manifest = fx.manifest("app")
     layers = [
         fx.layout / "blobs" / "sha256" / str(layer["digest"]).split(":")[1]
-        for layer in manifest["layers"]  # type: ignore[union-attr]
+        for layer in manifest["layers"]  # type: ignore[attr-defined]
     ]
     work = Path(tempfile.mkdtemp(prefix="imagetrust-bench-"))
     server = start_registry(work / "registry")
