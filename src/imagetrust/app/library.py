@@ -10,13 +10,7 @@ import os
 from pathlib import Path
 
 from imagetrust.app.runtime import Messages
-from imagetrust.assess.official import (
-    DEFAULT_ARCHIVE_URL,
-    LibraryMissingError,
-    OfficialLibrary,
-    load_library,
-    update_library,
-)
+from imagetrust.assess.official import LibraryMissingError, OfficialLibrary, load_library
 from imagetrust.config import Settings
 from imagetrust.errors import ImagetrustError
 
@@ -38,6 +32,8 @@ def official_library(
     found = cached_library(settings.cache_dir)
     if found is not None or settings.offline or not fetch:
         return found
+    from imagetrust.assess.official import DEFAULT_ARCHIVE_URL, update_library  # httpx: lazy
+
     url = os.environ.get(LIBRARY_URL_ENV) or DEFAULT_ARCHIVE_URL
     messages.note("fetching the official-images library (first use)")
     try:

@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
 from imagetrust.assess.attestations import Attestations, Provenance
@@ -31,7 +31,9 @@ from imagetrust.errors import ImagetrustError
 from imagetrust.image.model import Image, Platform
 from imagetrust.oci import mediatypes as mt
 from imagetrust.reference.parse import ImageReference, parse_reference
-from imagetrust.source.registry.client import RegistryClient
+
+if TYPE_CHECKING:
+    from imagetrust.source.registry.client import RegistryClient
 
 Method = Literal["annotation", "provenance", "layers"]
 BaseFreshness = Literal["current", "behind", "unknown"]

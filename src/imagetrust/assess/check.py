@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imagetrust.assess.attestations import (
     AttestationResult,
@@ -34,7 +34,6 @@ from imagetrust.assess.freshness import (
     check_freshness,
     freshness_evidence,
 )
-from imagetrust.assess.hub import HubClient
 from imagetrust.assess.lifecycle import (
     Release,
     lifecycle_evidence,
@@ -52,7 +51,10 @@ from imagetrust.image.model import Image, Platform
 from imagetrust.reference.parse import ImageReference, LocalReference, Target, parse_reference
 from imagetrust.source.daemon.model import LocalImageInfo
 from imagetrust.source.interface import ImageSource
-from imagetrust.source.registry.client import RegistryClient
+
+if TYPE_CHECKING:
+    from imagetrust.assess.hub import HubClient
+    from imagetrust.source.registry.client import RegistryClient
 
 ESTABLISHED_TIERS = frozenset({"official", "verified-publisher", "sponsored-oss", "trusted-vendor"})
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from imagetrust.assess.evidence import Evidence, Outcome, Signal
 from imagetrust.errors import IntegrityError, ManifestError, SourceError
@@ -20,7 +20,9 @@ from imagetrust.image.model import Image, ImageConfig, Platform
 from imagetrust.image.open import select_platform
 from imagetrust.reference.parse import ImageReference
 from imagetrust.source.daemon.model import LocalImageInfo
-from imagetrust.source.registry.client import RegistryClient
+
+if TYPE_CHECKING:
+    from imagetrust.source.registry.client import RegistryClient
 
 FreshnessState = Literal["current", "behind", "unknown"]
 Compared = Literal["index", "manifest", "repo-digest", "config"]

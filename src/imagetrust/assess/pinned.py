@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from imagetrust.assess.official.store import OfficialLibrary, official_name
 from imagetrust.errors import ImagetrustError
 from imagetrust.image.model import Image
 from imagetrust.reference import ImageReference
-from imagetrust.source.registry import RegistryClient
+
+if TYPE_CHECKING:
+    from imagetrust.source.registry import RegistryClient
 
 MAX_TAGS = 200
 """Upper bound on HEAD requests for one repository (the largest libraries list ~150 tags)."""

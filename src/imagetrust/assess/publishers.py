@@ -15,12 +15,14 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from imagetrust.assess.hub import HubClient
 from imagetrust.assess.official.store import OfficialLibrary, official_name
 from imagetrust.errors import UsageError
 from imagetrust.reference.parse import ImageReference
+
+if TYPE_CHECKING:
+    from imagetrust.assess.hub import HubClient
 
 Tier = Literal[
     "official",

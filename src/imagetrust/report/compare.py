@@ -10,13 +10,12 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-
 from imagetrust.match.model import SEVERITIES
 from imagetrust.report.document import CompareDocument, CompareSide
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from imagetrust.assess.base_image import BaseImageResult
     from imagetrust.assess.diff import FindingChange, PackageChange, ValueChange
 
@@ -204,6 +203,8 @@ def _config_lines(document: CompareDocument) -> list[str]:
 
 def render_compare(document: CompareDocument, console: Console) -> None:
     """The comparison for people: headline, packages, findings, config, rebuild."""
+    from rich.table import Table  # only the table needs rich: JSON and Markdown skip its import
+
     for line in _headline(document):
         console.print(line, highlight=False, markup=False)
     packages = document.packages

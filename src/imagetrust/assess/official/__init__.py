@@ -1,25 +1,64 @@
-"""Docker Official Images: the official-images ``library/`` files, parsed and kept in the cache."""
+"""Docker Official Images: the official-images ``library/`` files, parsed and kept in the cache.
 
-from imagetrust.assess.official.download import DEFAULT_ARCHIVE_URL, update_library
-from imagetrust.assess.official.generations import (
-    LibraryMissingError,
-    LibraryUpdate,
-    load_library,
-)
-from imagetrust.assess.official.importer import import_library
-from imagetrust.assess.official.library import (
-    LibraryEntry,
-    LibraryFile,
-    LibraryParseError,
-    bashbrew_arch,
-    parse_library,
-)
-from imagetrust.assess.official.model import (
-    LibraryMeta,
-    OfficialLibrary,
-    TagStatus,
-    official_name,
-)
+Names load on first use (PEP 562): reading the cached library needs only ``model`` and
+``generations``, while ``download`` pulls in httpx, which costs every offline command start-up
+time.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from imagetrust.assess.official.download import DEFAULT_ARCHIVE_URL, update_library
+    from imagetrust.assess.official.generations import (
+        LibraryMissingError,
+        LibraryUpdate,
+        load_library,
+    )
+    from imagetrust.assess.official.importer import import_library
+    from imagetrust.assess.official.library import (
+        LibraryEntry,
+        LibraryFile,
+        LibraryParseError,
+        bashbrew_arch,
+        parse_library,
+    )
+    from imagetrust.assess.official.model import (
+        LibraryMeta,
+        OfficialLibrary,
+        TagStatus,
+        official_name,
+    )
+
+_HOMES = {
+    "DEFAULT_ARCHIVE_URL": "download",
+    "update_library": "download",
+    "LibraryMissingError": "generations",
+    "LibraryUpdate": "generations",
+    "load_library": "generations",
+    "import_library": "importer",
+    "LibraryEntry": "library",
+    "LibraryFile": "library",
+    "LibraryParseError": "library",
+    "bashbrew_arch": "library",
+    "parse_library": "library",
+    "LibraryMeta": "model",
+    "OfficialLibrary": "model",
+    "TagStatus": "model",
+    "official_name": "model",
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_ARCHIVE_URL",

@@ -3,17 +3,15 @@
 The catalog now lives in four modules: :mod:`~imagetrust.assess.official.model` (the query
 model), :mod:`~imagetrust.assess.official.generations` (the generation store on disk),
 :mod:`~imagetrust.assess.official.download` and :mod:`~imagetrust.assess.official.importer`.
-New code imports from :mod:`imagetrust.assess.official`.
+New code imports from :mod:`imagetrust.assess.official`. The download names load on first use
+(PEP 562): they pull in httpx, which reading the cached library does not need.
 """
 
 from __future__ import annotations
 
-from imagetrust.assess.official.download import (
-    DEFAULT_ARCHIVE_URL,
-    MAX_ARCHIVE_BYTES,
-    MIN_KEPT_FRACTION,
-    update_library,
-)
+import importlib
+from typing import TYPE_CHECKING
+
 from imagetrust.assess.official.generations import (
     STORE_DIR,
     LibraryMissingError,
@@ -34,6 +32,27 @@ from imagetrust.assess.official.model import (
     official_name,
     suggest_tags,
 )
+
+if TYPE_CHECKING:
+    from imagetrust.assess.official.download import (
+        DEFAULT_ARCHIVE_URL,
+        MAX_ARCHIVE_BYTES,
+        MIN_KEPT_FRACTION,
+        update_library,
+    )
+
+_DOWNLOAD_NAMES = frozenset(
+    {"DEFAULT_ARCHIVE_URL", "MAX_ARCHIVE_BYTES", "MIN_KEPT_FRACTION", "update_library"}
+)
+
+
+def __getattr__(name: str) -> object:
+    if name not in _DOWNLOAD_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module("imagetrust.assess.official.download"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_ARCHIVE_URL",
