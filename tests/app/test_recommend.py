@@ -150,3 +150,25 @@ def test_recommend_refresh_and_ranked_candidates(
 def test_ranking_table_is_documented() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs/recommend.md").read_text()
     assert ranking_table() in doc
+
+
+def test_other_publishers_get_newer_tags_from_the_registry_in_version_order(
+    images: FixtureImages, registry: RegistryServer, feeds: FeedServer,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Not in the official-images library: candidates are the registry's own tags, newer
+    versions only, newest first, in the same variant family."""
+    for tag in ("1.0", "1.1", "2.0", "0.9", "2.0-alpine"):
+        sh("skopeo", "--insecure-policy", "copy", "-q", "--dest-tls-verify=false",
+           f"oci:{images.layout}:base", f"docker://{registry.host}/team/app:{tag}")
+    data = run_json(capsys, "recommend", "--format", "json", "--only-update",
+                    f"{registry.host}/team/app:1.0")
+    assert data["base"] == {"reference": f"{registry.host}/team/app:1.0",
+                            "how": "the image itself"}
+    assert sorted(c["tag"] for c in data["candidates"]) == ["1.1", "2.0"]
+    by_tag = {c["tag"]: c for c in data["candidates"]}
+    assert by_tag["2.0"]["version_change"] == "major" and by_tag["1.1"]["version_change"] == (
+        "minor"
+    )
+    # the same image under every tag: nothing fixed or introduced, so the smaller change wins
+    assert [c["tag"] for c in data["candidates"]] == ["1.1", "2.0"]

@@ -20,7 +20,9 @@ from imagetrust.config import load_settings
 
 @cli.group("catalog")
 def catalog_group() -> None:
-    """The official-images library that confirms Docker Official Images and their tags."""
+    """Reference data: the official-images library that confirms Docker Official Images and
+    their tags, and the release lifecycles (end of security support per OS release and
+    runtime)."""
 
 
 def _report(result: LibraryUpdate, action: str) -> None:
