@@ -21,7 +21,7 @@ from imagetrust.config import Settings
 from imagetrust.errors import UsageError
 from imagetrust.image.session import OpenImage
 from imagetrust.match.filters import FindingFilter, apply_filter
-from imagetrust.policy.suppress import SuppressionInputs, suppress
+from imagetrust.policy.model import SuppressionInputs
 from imagetrust.reference import Target, parse_target
 from imagetrust.report.document import CvesDocument
 
@@ -98,7 +98,13 @@ def scan_document(
     from imagetrust.app.scanning import scan_inventory
 
     result = scan_inventory(inventory.catalog, runtime, inventory.subject)
-    inputs = inputs or SuppressionInputs()
+    if not inputs:  # nothing to suppress: the suppression machinery stays unloaded
+        return CvesDocument(
+            result, tuple(apply_filter(result.findings, rule)), inventory.copy,
+            inventory.note, show_suppressed=show_suppressed,
+        )
+    from imagetrust.policy.suppress import suppress
+
     split = suppress(
         result.findings,
         image_ref=result.subject.reference,

@@ -105,6 +105,14 @@ class Runtime:
         """VEX statements and exceptions this run applies: those given, plus the policy
         file's (``vex = [...]``, ``exceptions = "..."``); loaded once, errors name the file."""
         if self._suppression is None:
+            from imagetrust.policy.discovery import find_policy_file
+            from imagetrust.policy.model import SuppressionInputs
+
+            if not self.vex and self.exceptions is None and find_policy_file(
+                self.policy_path
+            ) is None:  # nothing to apply: no need to load the policy machinery
+                self._suppression = SuppressionInputs()
+                return self._suppression
             from imagetrust.policy.suppress import load_inputs
 
             policy = self.policy()

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 from imagetrust.assess.model import VulnFinding
 from imagetrust.errors import UsageError
+
+if TYPE_CHECKING:
+    from imagetrust.policy.exceptions import Exception_
+    from imagetrust.policy.vex import VexStatement
 
 TRUSTED_TIERS = frozenset({"official", "verified-publisher", "sponsored-oss", "trusted-vendor"})
 
@@ -93,6 +99,25 @@ class TrustFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class SuppressionInputs:
+    """VEX statements and exceptions a use case applies, loaded once (by
+    :func:`imagetrust.policy.suppress.load_inputs`); empty when there are none."""
+
+    vex: tuple[VexStatement, ...] = ()
+    exceptions: tuple[Exception_, ...] = ()
+    files: tuple[str, ...] = field(default=())
+
+    def __bool__(self) -> bool:
+        return bool(self.vex or self.exceptions)
+
+    def fingerprint(self, day: date) -> str:
+        """Names what these inputs suppress on ``day``: cached results made with other
+        statements or exceptions, or before an expiry, must not be reused."""
+        text = repr((self.vex, self.exceptions, day.isoformat()))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     level: Level
     reasons: tuple[str, ...]
@@ -100,4 +125,4 @@ class Verdict:
     """Names of the rules that set the level (empty when the publisher's start level holds)."""
 
 
-__all__ = ["TRUSTED_TIERS", "Level", "TrustFacts", "Verdict"]
+__all__ = ["TRUSTED_TIERS", "Level", "SuppressionInputs", "TrustFacts", "Verdict"]

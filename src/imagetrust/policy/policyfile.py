@@ -9,7 +9,6 @@ exceptions file (paths relative to the policy file). Every value remembers where
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -20,11 +19,10 @@ from typing import Any
 
 from imagetrust.assess.model import SEVERITIES
 from imagetrust.errors import UsageError
+from imagetrust.policy.discovery import POLICY_ENV, POLICY_FILE, find_policy_file
 from imagetrust.policy.model import Level
 from imagetrust.policy.rules import ATTESTATION_STATES, KINDS
 
-POLICY_ENV = "IMAGETRUST_POLICY"
-POLICY_FILE = "imagetrust.toml"
 DEFAULT_ORIGIN = "default"
 _DEFAULT_PATH = "data/policy.toml"
 _TOP_KEYS = ("rules", "vex", "exceptions")
@@ -194,18 +192,6 @@ _PARAM_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "licenses": lambda v: None if v else "needs at least one licence",
 }
 """Values a setting may take, whichever rule it belongs to: a typo must not turn a rule off."""
-
-
-def find_policy_file(explicit: Path | None = None, environ: Mapping[str, str] | None = None,
-                     cwd: Path | None = None) -> Path | None:
-    """``--policy``, else ``IMAGETRUST_POLICY``, else ``./imagetrust.toml`` when present."""
-    if explicit is not None:
-        return explicit
-    env = os.environ if environ is None else environ
-    if env.get(POLICY_ENV):
-        return Path(env[POLICY_ENV])
-    local = (cwd or Path.cwd()) / POLICY_FILE
-    return local if local.is_file() else None
 
 
 def load_policy(path: Path | None = None) -> Policy:

@@ -18,10 +18,9 @@ Rules, in order, for each finding:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Literal
@@ -29,6 +28,7 @@ from typing import Literal
 from imagetrust.errors import ImagetrustError
 from imagetrust.match.model import FIXED, Finding
 from imagetrust.policy.exceptions import Exception_, load_exceptions
+from imagetrust.policy.model import SuppressionInputs
 from imagetrust.policy.purlmatch import in_vers_range, parse_purl, purl_matches
 from imagetrust.policy.vex import VexProduct, VexStatement, load_vex
 from imagetrust.reference import ImageReference, parse_target
@@ -66,24 +66,6 @@ class SuppressionResult:
     expired: tuple[Exception_, ...] = ()
     """Exceptions past their date: they hid nothing."""
     ended: tuple[Ended, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class SuppressionInputs:
-    """What a use case applies: statements and exceptions, loaded once."""
-
-    vex: tuple[VexStatement, ...] = ()
-    exceptions: tuple[Exception_, ...] = ()
-    files: tuple[str, ...] = field(default=())
-
-    def __bool__(self) -> bool:
-        return bool(self.vex or self.exceptions)
-
-    def fingerprint(self, day: date) -> str:
-        """Names what these inputs suppress on ``day``: cached results made with other
-        statements or exceptions, or before an expiry, must not be reused."""
-        text = repr((self.vex, self.exceptions, day.isoformat()))
-        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def load_inputs(vex: Iterable[str | Path] = (),
