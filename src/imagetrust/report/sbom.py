@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from imagetrust.jsonutil import dumps
-from imagetrust.report.document import SbomDocument
+from imagetrust.report.sbom_document import SbomDocument
 
 if TYPE_CHECKING:  # only the table draws on a console: JSON formats must not load rich
     from rich.console import Console
