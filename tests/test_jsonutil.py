@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from imagetrust import jsonutil
 from imagetrust.errors import CatalogError, ImagetrustError, ManifestError
+from imagetrust.jsonutil import dumps, valid_unicode
 
 
 def test_parses_bytes_and_text() -> None:
@@ -57,3 +60,19 @@ def test_nested_package_json_is_a_catalog_skip_not_a_crash() -> None:
     assert [(s.path, s.reason) for s in skips] == [
         ("app/node_modules/bomb/package.json", "package.json is not valid JSON: nested too deeply")
     ]
+
+
+@pytest.mark.parametrize("indent", [2, 0, 4, None])
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+def test_dumps_writes_what_json_dumps_writes(indent: int | None, ensure_ascii: bool) -> None:
+    """The indented writer is a shortcut: its text is json.dumps's, byte for byte."""
+    values: list[object] = [
+        {}, [], (), {"a": [], "b": {}, "c": ()}, [1, -2, 2.5, -0.0, 1e300, None, True, False],
+        {"k\udce9": "v\udc80\ud800", "é": "ü", "\u2028": "\"\\\n\t\x00"},
+        (1, (2, [3, {"x": (4,)}])), [[[[[[[[[[["deep"]]]]]]]]]]],
+        [float("nan"), float("inf"), -float("inf")], "plain", 7, None,
+        {1: "int key", "s": {None: 1, 2.5: 2, True: 3}},
+    ]
+    for value in values:
+        expected = json.dumps(valid_unicode(value), indent=indent, ensure_ascii=ensure_ascii)
+        assert dumps(value, indent=indent, ensure_ascii=ensure_ascii) == expected

@@ -7,7 +7,7 @@ from imagetrust.app.runtime import runtime_for
 from imagetrust.config import Settings
 from imagetrust.image.model import Platform
 from imagetrust.reference import Target
-from imagetrust.report.document import SbomDocument
+from imagetrust.report.sbom_document import SbomDocument
 
 
 def sbom(

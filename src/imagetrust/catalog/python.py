@@ -109,6 +109,9 @@ class PythonCataloger:
 
 def wants_metadata(path: str, size: int, mode: int) -> bool:
     """Core-metadata files and zipped eggs, directory names in any case."""
+    low = path.lower()  # every pattern holds "egg" or ends in "metadata": most paths stop here
+    if "egg" not in low and not low.endswith("metadata"):
+        return False
     return _METADATA.fullmatch(path) is not None
 
 

@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # annotations only: a formatter's import must not load the wh
     from imagetrust.assess.lifecycle import Release
     from imagetrust.assess.model import PullDiff, VulnFinding, VulnSummary
     from imagetrust.assess.rebuild import RebuildExplanation
-    from imagetrust.catalog.model import Catalog
     from imagetrust.image.model import Image
     from imagetrust.image.session import CopyRead
     from imagetrust.match.model import Finding, ScanResult
@@ -33,6 +32,8 @@ if TYPE_CHECKING:  # annotations only: a formatter's import must not load the wh
     from imagetrust.policy.verdict import RuleResult, Verdict
     from imagetrust.reference.dockerfile import FromLine
     from imagetrust.source.daemon.model import LocalImageInfo
+
+from imagetrust.report.sbom_document import SbomDocument as SbomDocument  # its own module
 
 
 @dataclass(frozen=True)
@@ -48,20 +49,6 @@ class InspectDocument:
     """``local`` or ``registry`` (how a plain reference was resolved)."""
     local: LocalImageInfo | None = None
     ratelimit_remaining: int | None = None
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class SbomDocument:
-    """``imagetrust sbom``: the package inventory of one image."""
-
-    SCHEMA_VERSION: ClassVar[str] = "1.0"
-    COMMAND: ClassVar[str] = "sbom"
-
-    name: str
-    digest: str | None
-    catalog: Catalog
-    copy: CopyRead
     note: str | None = None
 
 

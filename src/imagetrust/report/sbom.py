@@ -8,10 +8,13 @@ registry names, and load each writer only when it is chosen.
 
 from __future__ import annotations
 
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from imagetrust.jsonutil import dumps
-from imagetrust.report.document import SbomDocument
+from imagetrust.report.sbom_document import SbomDocument
+
+if TYPE_CHECKING:  # only the table draws on a console: JSON formats must not load rich
+    from rich.console import Console
 
 
 def sbom_text(document: SbomDocument) -> str:
