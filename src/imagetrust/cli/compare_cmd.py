@@ -7,7 +7,13 @@ from pathlib import Path
 import click
 
 from imagetrust.cli.main import cli
-from imagetrust.cli.options import format_option, image_options, output_option, source_option
+from imagetrust.cli.options import (
+    format_option,
+    image_options,
+    offline_db_options,
+    output_option,
+    source_option,
+)
 from imagetrust.cli.runtime import cli_runtime, say_note
 from imagetrust.config import load_settings
 from imagetrust.match.filters import FindingFilter, parse_severities
@@ -77,10 +83,7 @@ def _decorate(name: str, help_text: str) -> None:
     @click.option("--only-severity", multiple=True, metavar="LIST",
                   help="Keep these severities (comma list: critical,high,medium,low,"
                   "negligible,unknown).")
-    @click.option("--offline", is_flag=True, envvar="IMAGETRUST_OFFLINE",
-                  help="Never download feeds; base images are not looked up.")
-    @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
-                  envvar="IMAGETRUST_DB", help="Vulnerability database (env IMAGETRUST_DB).")
+    @offline_db_options
     @click.option("--no-scan", is_flag=True, help="Skip the vulnerability scans.")
     @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
     def command(**kwargs: object) -> None:

@@ -7,7 +7,13 @@ from pathlib import Path
 import click
 
 from imagetrust.cli.main import cli
-from imagetrust.cli.options import format_option, image_options, output_option, source_option
+from imagetrust.cli.options import (
+    format_option,
+    image_options,
+    offline_db_options,
+    output_option,
+    source_option,
+)
 from imagetrust.cli.runtime import cli_runtime, say_note
 from imagetrust.cli.suppress_options import suppression_options
 from imagetrust.config import load_settings
@@ -58,18 +64,7 @@ from imagetrust.match.filters import FindingFilter, parse_list, parse_severities
     is_flag=True,
     help="Exit with 2 when findings remain after VEX, exceptions and the filters.",
 )
-@click.option(
-    "--offline",
-    is_flag=True,
-    envvar="IMAGETRUST_OFFLINE",
-    help="Never download feeds; use the database as it is.",
-)
-@click.option(
-    "--db",
-    "db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Vulnerability database file (env IMAGETRUST_DB).",
-)
+@offline_db_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def cves_command(
     image: str,

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from imagetrust.cli.main import cli
-from imagetrust.cli.options import format_option, image_options, output_option
+from imagetrust.cli.options import format_option, image_options, offline_db_options, output_option
 from imagetrust.cli.policy_cmd import policy_option
 from imagetrust.cli.runtime import cli_runtime
 from imagetrust.config import load_settings
@@ -34,9 +34,7 @@ def dockerfile_group() -> None:
 @click.option("--exit-code", is_flag=True,
               help="Exit 2 when a base is unpinned, on an unsupported tag, end-of-life, "
               "untrusted, or could not be checked.")
-@click.option("--offline", is_flag=True, help="Never touch the network for feeds.")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="IMAGETRUST_DB",
-              help="Vulnerability database (env IMAGETRUST_DB).")
+@offline_db_options
 @click.option("--no-scan", is_flag=True,
               help="Skip the vulnerability scan (and the layer read that finds the OS release).")
 @policy_option

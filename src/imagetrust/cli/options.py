@@ -78,6 +78,24 @@ def source_option(func: F) -> F:
     )(func)
 
 
+def offline_db_options(func: F) -> F:
+    """--offline and --db, the same on every command that scans (the environment variables
+    are read by the settings and the database path resolver, so each command agrees)."""
+    decorators = [
+        click.option("--offline", is_flag=True,
+                     help="Never touch the network for feeds or tags (env IMAGETRUST_OFFLINE=1)."),
+        click.option(
+            "--db",
+            type=click.Path(dir_okay=False, path_type=Path),
+            envvar="IMAGETRUST_DB",
+            help="Vulnerability database (env IMAGETRUST_DB).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
 def scan_gate_options(func: F) -> F:
     """--min-level, --offline, --db, --no-scan: shared by the commands that end in a verdict."""
     decorators = [
@@ -87,15 +105,8 @@ def scan_gate_options(func: F) -> F:
             show_default=True,
             help="untrusted, needs-attention, unknown, trusted-with-caveats or trusted.",
         ),
-        click.option("--offline", is_flag=True, help="Never touch the network for feeds or tags."),
-        click.option(
-            "--db",
-            type=click.Path(dir_okay=False, path_type=Path),
-            envvar="IMAGETRUST_DB",
-            help="Vulnerability database (env IMAGETRUST_DB).",
-        ),
         click.option("--no-scan", is_flag=True, help="Skip the vulnerability scan."),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
-    return func
+    return offline_db_options(func)

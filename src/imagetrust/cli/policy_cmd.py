@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from imagetrust.cli.main import cli
-from imagetrust.cli.options import format_option, image_options, output_option
+from imagetrust.cli.options import format_option, image_options, offline_db_options, output_option
 from imagetrust.cli.runtime import cli_runtime
 from imagetrust.cli.suppress_options import suppression_options
 from imagetrust.config import load_settings
@@ -58,9 +58,7 @@ def show_command(policy_path: Path | None, output_format: str) -> None:
               "evaluated).")
 @click.option("--fail-on", default="needs-attention", show_default=True,
               help="The level at or below which a failed rule fails the gate.")
-@click.option("--offline", is_flag=True, help="Never touch the network for feeds or tags.")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="IMAGETRUST_DB",
-              help="Vulnerability database (env IMAGETRUST_DB).")
+@offline_db_options
 @click.option("--no-scan", is_flag=True, help="Skip the vulnerability scan.")
 @click.option("--from-files", is_flag=True,
               help="Each IMAGES argument is a file listing references, one per line (# starts "

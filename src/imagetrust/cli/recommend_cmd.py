@@ -7,7 +7,13 @@ from pathlib import Path
 import click
 
 from imagetrust.cli.main import cli
-from imagetrust.cli.options import format_option, image_options, output_option, source_option
+from imagetrust.cli.options import (
+    format_option,
+    image_options,
+    offline_db_options,
+    output_option,
+    source_option,
+)
 from imagetrust.cli.runtime import cli_runtime
 from imagetrust.config import load_settings
 
@@ -27,9 +33,7 @@ def _decorate(name: str, help_text: str) -> None:
                   help="Also candidates of other variant families (slim, alpine, jdk…).")
     @click.option("--candidates", type=click.IntRange(1, 50), default=8, show_default=True,
                   help="How many candidate tags to scan at most.")
-    @click.option("--offline", is_flag=True, help="Never download feeds.")
-    @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
-                  envvar="IMAGETRUST_DB", help="Vulnerability database (env IMAGETRUST_DB).")
+    @offline_db_options
     def command(
         image: str,
         platform: str | None,

@@ -46,28 +46,35 @@ class AlpineMatcher:
         return package.source_name or package.name
 
     def match(self, package: Package, ecosystem: str, rows: Sequence[Affected]) -> MatchOutcome:
-        if not rows:
-            return NOTHING
-        by_cve: dict[str, list[str]] = {}
-        sources: dict[str, str] = {}
-        for row in rows:
-            by_cve.setdefault(row.advisory_id, []).append(
-                "0" if row.state == "not-affected" else (row.fixed_version or "0")
-            )
-            sources.setdefault(row.advisory_id, row.source)
-        installed = package.source_version or package.version
-        found: list[Match] = []
-        problems: list[str] = []
-        for cve, fixes in by_cve.items():
-            try:
-                verdict = alpine_verdict(installed, fixes, _cmp)
-            except versions.InvalidVersion as error:
-                problems.append(f"{package.name} {cve}: {error}")
-                continue
-            if verdict.state is None:
-                continue
-            found.append(
-                Match(package, cve, sources[cve], ecosystem, verdict.state,
-                      verdict.fixed_version, verdict.distro_status)
-            )
-        return MatchOutcome(tuple(found), tuple(problems))
+        return match_secdb(package, ecosystem, rows)
+
+
+def match_secdb(package: Package, ecosystem: str, rows: Sequence[Affected]) -> MatchOutcome:
+    """One package's secdb rows → matches, by Alpine's rule (a CVE listed under version ``0``
+    never affected it; else affected while older than the highest version that lists it).
+    Alpine, Wolfi and Chainguard publish the same format."""
+    if not rows:
+        return NOTHING
+    by_cve: dict[str, list[str]] = {}
+    sources: dict[str, str] = {}
+    for row in rows:
+        by_cve.setdefault(row.advisory_id, []).append(
+            "0" if row.state == "not-affected" else (row.fixed_version or "0")
+        )
+        sources.setdefault(row.advisory_id, row.source)
+    installed = package.source_version or package.version
+    found: list[Match] = []
+    problems: list[str] = []
+    for cve, fixes in by_cve.items():
+        try:
+            verdict = alpine_verdict(installed, fixes, _cmp)
+        except versions.InvalidVersion as error:
+            problems.append(f"{package.name} {cve}: {error}")
+            continue
+        if verdict.state is None:
+            continue
+        found.append(
+            Match(package, cve, sources[cve], ecosystem, verdict.state,
+                  verdict.fixed_version, verdict.distro_status)
+        )
+    return MatchOutcome(tuple(found), tuple(problems))

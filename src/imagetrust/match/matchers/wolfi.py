@@ -10,18 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from imagetrust import versions
 from imagetrust.catalog.model import OSInfo, Package
 from imagetrust.match.db.store import Affected
-from imagetrust.match.fixstate import alpine_verdict
-from imagetrust.match.matchers.base import NOTHING, MatchOutcome
-from imagetrust.match.model import Match
+from imagetrust.match.matchers.alpine import match_secdb
+from imagetrust.match.matchers.base import MatchOutcome
 
 _FEEDS = {"wolfi": "wolfi-secdb", "chainguard": "chainguard-secdb"}
-
-
-def _cmp(a: str, b: str) -> int:
-    return versions.compare("apk", a, b)
 
 
 class WolfiMatcher:
@@ -40,25 +34,4 @@ class WolfiMatcher:
         return package.source_name or package.name
 
     def match(self, package: Package, ecosystem: str, rows: Sequence[Affected]) -> MatchOutcome:
-        if not rows:
-            return NOTHING
-        by_cve: dict[str, list[str]] = {}
-        sources: dict[str, str] = {}
-        for row in rows:
-            by_cve.setdefault(row.advisory_id, []).append(
-                "0" if row.state == "not-affected" else (row.fixed_version or "0")
-            )
-            sources.setdefault(row.advisory_id, row.source)
-        installed = package.source_version or package.version
-        found: list[Match] = []
-        problems: list[str] = []
-        for cve, fixes in by_cve.items():
-            try:
-                verdict = alpine_verdict(installed, fixes, _cmp)
-            except versions.InvalidVersion as error:
-                problems.append(f"{package.name} {cve}: {error}")
-                continue
-            if verdict.state is not None:
-                found.append(Match(package, cve, sources[cve], ecosystem, verdict.state,
-                                   verdict.fixed_version, verdict.distro_status))
-        return MatchOutcome(tuple(found), tuple(problems))
+        return match_secdb(package, ecosystem, rows)
