@@ -90,6 +90,7 @@ def base_urls(url: str) -> dict[str, str]:
         "wolfi-secdb": f"{url}/wolfi-secdb",
         "chainguard-secdb": f"{url}/chainguard-secdb",
         "suse-oval": f"{url}/suse-oval",
+        "fedora-bodhi": f"{url}/fedora-bodhi",
     }
 
 
@@ -99,14 +100,15 @@ RPM_SAMPLES = Path(__file__).resolve().parents[1] / "data" / "feeds"
 def add_rpm_feed_units(mirror: Path) -> None:
     """Every default unit of the Red Hat family feeds, from the real samples in tests/data/feeds:
     the CSAF documents as one tar.zst, the ELSA OVAL bzip2-compressed under each release's name,
-    the ALAS updateinfo of each release."""
+    the ALAS updateinfo of each release, the Bodhi updates as one ``<release>.json`` list each
+    (releases without a sample serve an empty list)."""
     import bz2
     import io
     import tarfile
 
     import zstandard
 
-    from imagetrust.match.feeds import amazon_alas, oracle_elsa, redhat_csaf
+    from imagetrust.match.feeds import amazon_alas, fedora_bodhi, oracle_elsa, redhat_csaf
 
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as archive:
@@ -124,3 +126,8 @@ def add_rpm_feed_units(mirror: Path) -> None:
         target = mirror / "amazon-alas" / path / "repodata/updateinfo.xml.gz"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(RPM_SAMPLES / "amazon" / samples[rel], target)
+    updates = [json.loads(p.read_bytes()) for p in sorted((RPM_SAMPLES / "fedora").glob("*.json"))]
+    (mirror / "fedora-bodhi").mkdir(parents=True, exist_ok=True)
+    for rel in fedora_bodhi.DEFAULT_RELEASES:
+        mine = [u for u in updates if u["release"]["version"] == rel]
+        (mirror / "fedora-bodhi" / f"{rel}.json").write_text(json.dumps(mine))

@@ -42,12 +42,14 @@ _MODULES: dict[str, tuple[str, str]] = {
     "wolfi-secdb": ("wolfi_secdb", "parse_bytes"),
     "chainguard-secdb": ("chainguard_secdb", "parse_bytes"),
     "suse-oval": ("suse_oval", "parse_bytes"),
+    "fedora-bodhi": ("fedora_bodhi", "parse_bytes"),
 }
 NVD_FEED = "nvd"
 FEED_NAMES: tuple[str, ...] = (*_MODULES, NVD_FEED)
-MIRROR_ONLY: frozenset[str] = frozenset({"redhat-csaf", "amazon-alas"})
+MIRROR_ONLY: frozenset[str] = frozenset({"redhat-csaf", "amazon-alas", "fedora-bodhi"})
 """Feeds whose upstream layout imagetrust cannot resolve by itself (Red Hat names its VEX
-archive by date; Amazon serves updateinfo behind ``mirror.list``): fetched only from a mirror
+archive by date; Amazon serves updateinfo behind ``mirror.list``; Bodhi is a paged query API,
+so a mirror serves one ``<release>.json`` of updates): fetched only from a mirror
 configured for them (``IMAGETRUST_FEED_URLS``/``IMAGETRUST_FEED_BASE_URL``), else imported with
 ``imagetrust db import``. A plain ``db update`` leaves them out rather than fail."""
 

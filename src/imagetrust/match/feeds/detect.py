@@ -21,6 +21,7 @@ from imagetrust.match.feeds import (
     amazon_alas,
     debian_tracker,
     epss,
+    fedora_bodhi,
     kev,
     nvd,
     oracle_elsa,
@@ -39,7 +40,7 @@ from imagetrust.match.feeds.model import FeedData
 
 KNOWN = (
     debian_tracker.FEED, alpine_secdb.FEED, osv.FEED, nvd.FEED, kev.FEED, epss.FEED,
-    redhat_csaf.FEED, oracle_elsa.FEED, amazon_alas.FEED,
+    redhat_csaf.FEED, oracle_elsa.FEED, amazon_alas.FEED, fedora_bodhi.FEED,
     photon_cve.FEED, wolfi_secdb.FEED, wolfi_secdb.CHAINGUARD_FEED, suse_oval.FEED,
 )
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -59,6 +60,8 @@ def _kind_of_json(doc: Any) -> str | None:
         return alpine_secdb.FEED
     if redhat_csaf.looks_like(doc):
         return redhat_csaf.FEED
+    if fedora_bodhi.looks_like(doc):
+        return fedora_bodhi.FEED
     if wolfi_secdb.looks_like(doc):
         return wolfi_secdb.distro_of(doc) or _UNKNOWN_SECDB
     if photon_cve.looks_like(doc):
@@ -176,6 +179,8 @@ def _parse_doc(kind: str, doc: Any, label: str) -> list[FeedData]:
         return [nvd.parse_cves(nvd.cves_of(doc, label))]
     if kind == kev.FEED:
         return [kev.parse(doc)]
+    if kind == fedora_bodhi.FEED:  # one file per update: merge() joins a release's files
+        return split_by_release(fedora_bodhi.parse_doc(doc, label))
     if kind == epss.FEED:
         return [epss.parse_json(doc)]
     if kind == redhat_csaf.FEED:

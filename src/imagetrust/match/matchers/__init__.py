@@ -28,6 +28,7 @@ MATCHER_VERSIONS: Mapping[str, int] = MappingProxyType({
     "redhat": 1,
     "oracle": 1,
     "amazon": 1,
+    "fedora": 1,
     "almalinux": 1,
     "rocky": 1,
     "photon": 1,

@@ -8,11 +8,13 @@ release the database holds no rows for is a coverage gap, never clean.  Versions
   by rows of their module stream (from the ``modularitylabel`` header).
 - Oracle Linux (``ol``): ELSA OVAL; Amazon Linux (``amzn``): ALAS ``updateinfo.xml``; both by
   binary package, rows scoped to an arch apply to packages of that arch.
+- Fedora (``fedora``): Bodhi stable security updates, by **source** package (Koji builds are
+  source NVRs); the release key is the whole ``VERSION_ID`` (``fedora:40``).
 - AlmaLinux and Rocky Linux: their OSV ecosystems (``AlmaLinux:9``, ``Rocky Linux:9``), by binary
   package, OSV range semantics with rpm ordering.
 
-CentOS and Fedora have no matcher: no vendor feed with fix data is wired for them, so their
-packages are reported as not matched (see docs/accuracy.md, OS coverage).
+CentOS has no matcher: no vendor feed with fix data is wired for it, so its packages are reported
+as not matched (see docs/accuracy.md, OS coverage).
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ from imagetrust.match.names import normalize_ecosystem
 _cmp = versions.comparator("rpm")
 
 # os-release ID → (matcher name, database ecosystem prefix)
-VENDOR_ECOSYSTEMS = {"rhel": "redhat", "ol": "oracle", "amzn": "amazon"}
-VENDOR_FEEDS = {"redhat": "redhat-csaf", "oracle": "oracle-elsa", "amazon": "amazon-alas"}
+VENDOR_ECOSYSTEMS = {"rhel": "redhat", "ol": "oracle", "amzn": "amazon", "fedora": "fedora"}
+VENDOR_FEEDS = {"redhat": "redhat-csaf", "oracle": "oracle-elsa", "amazon": "amazon-alas",
+                "fedora": "fedora-bodhi"}
 OSV_ECOSYSTEMS = {"almalinux": "AlmaLinux", "rocky": "Rocky Linux"}
 
 
@@ -55,14 +58,15 @@ def module_stream(package: Package) -> str | None:
 
 
 class RpmVendorMatcher:
-    """Red Hat, Oracle Linux or Amazon Linux, by the vendor's own fix data."""
+    """Red Hat, Oracle Linux, Amazon Linux or Fedora, by the vendor's own fix data."""
 
     ecosystem_by_type = True
 
     def __init__(self, os_id: str) -> None:
         self.os_id = os_id
         self.name = VENDOR_ECOSYSTEMS[os_id]
-        self._by_source = self.name == "redhat"
+        self._by_source = self.name in ("redhat", "fedora")
+        self._modular = self.name == "redhat"  # rows scoped to module streams
 
     def ecosystem(self, package: Package, os_info: OSInfo | None) -> str | None:
         if package.type != "rpm" or os_info is None or os_info.id != self.os_id:
@@ -84,7 +88,7 @@ class RpmVendorMatcher:
 
     def _applicable(self, package: Package, rows: Sequence[Affected]) -> list[Affected]:
         """Rows that speak of this build: its module stream (Red Hat) or its arch (others)."""
-        if self._by_source:
+        if self._modular:
             stream = module_stream(package)
             if stream is None and ".module+" in package.version:
                 return list(rows)  # modular build without a label: every stream's verdict
@@ -172,5 +176,6 @@ class RpmOsvMatcher:
 def rpm_matchers() -> list[RpmVendorMatcher | RpmOsvMatcher]:
     return [
         RpmVendorMatcher("rhel"), RpmVendorMatcher("ol"), RpmVendorMatcher("amzn"),
+        RpmVendorMatcher("fedora"),
         RpmOsvMatcher("almalinux"), RpmOsvMatcher("rocky"),
     ]
