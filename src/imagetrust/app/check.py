@@ -57,6 +57,7 @@ def check(
         scan=database_scan(runtime) if scan else None,
         tag=tag,
         platform=platform,
+        now=runtime.now,  # the clock exceptions expire by also dates lifecycles and age
     )
     return replace(document, show_suppressed=show_suppressed)
 
