@@ -61,14 +61,14 @@ def apply_suppressions(
     inputs = runtime.suppression()
     if not inputs:
         return result, ()
-    from imagetrust.policy.suppress import suppress
+    from imagetrust.policy.suppress import ended_sentence, expired_sentence, suppress
 
     done = suppress(result.findings, image_ref=image_ref, vex=inputs.vex,
                     exceptions=inputs.exceptions, now=runtime.now, image_digest=digest)
     for exception in done.expired:
-        runtime.messages.warning(f"exception {exception.label} expired: it suppresses nothing")
+        runtime.messages.warning(expired_sentence(exception))
     for ended in done.ended:
-        runtime.messages.warning(ended.reason)
+        runtime.messages.warning(ended_sentence(ended))
     hidden = tuple((s.finding.id, s.finding.package.name, s.by) for s in done.suppressed)
     return replace(result, findings=done.kept), hidden
 

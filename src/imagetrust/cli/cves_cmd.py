@@ -130,12 +130,13 @@ def cves_command(
     if output_format != "table" or output is not None:
         for warning in document.result.warnings:
             click.echo(f"imagetrust: warning: {warning}", err=True)
-        for exc in document.expired:
-            click.echo(f"imagetrust: warning: exception {exc.label} expired on "
-                       f"{exc.expires} and no longer suppresses", err=True)
-        for ended in document.ended:
-            click.echo(f"imagetrust: warning: {ended.finding.package.name} "
-                       f"{ended.finding.id}: {ended.reason}", err=True)
+        if document.expired or document.ended:
+            from imagetrust.policy.suppress import ended_sentence, expired_sentence
+
+            for exc in document.expired:
+                click.echo(f"imagetrust: warning: {expired_sentence(exc)}", err=True)
+            for ended in document.ended:
+                click.echo(f"imagetrust: warning: {ended_sentence(ended)}", err=True)
     if exit_code and document.findings:
         raise GateFailed(
             f"{len(document.findings)} vulnerabilities remain after filters",

@@ -68,6 +68,17 @@ class SuppressionResult:
     ended: tuple[Ended, ...] = ()
 
 
+def expired_sentence(exception: Exception_) -> str:
+    """What every output says of an exception past its date."""
+    day = exception.expires.isoformat() if exception.expires else "?"
+    return f"exception {exception.label} expired on {day} and no longer suppresses"
+
+
+def ended_sentence(ended: Ended) -> str:
+    """What every output says of a distro-status exception that stopped applying."""
+    return f"{ended.finding.package.name} {ended.finding.id}: {ended.reason}"
+
+
 def load_inputs(vex: Iterable[str | Path] = (),
                 exceptions: str | Path | None = None) -> SuppressionInputs:
     """Load VEX files and an exceptions file (errors name the file) for :func:`suppress`."""

@@ -14,12 +14,11 @@ def suppression_lines(document: CvesDocument) -> list[str]:
         hint = "" if document.show_suppressed else "; --show-suppressed lists them"
         lines.append(f"{len(document.suppressed)} suppressed ({vex} by VEX, "
                      f"{len(document.suppressed) - vex} by exceptions){hint}")
-    for exc in document.expired:
-        day = exc.expires.isoformat() if exc.expires else "?"
-        lines.append(f"expired: exception {exc.label} expired on {day} and no longer "
-                     "suppresses")
-    lines += [f"ended: {x.finding.package.name} {x.finding.id}: {x.reason}"
-              for x in document.ended]
+    if document.expired or document.ended:  # the suppression machinery loads only then
+        from imagetrust.policy.suppress import ended_sentence, expired_sentence
+
+        lines += [f"expired: {expired_sentence(exc)}" for exc in document.expired]
+        lines += [f"ended: {ended_sentence(x)}" for x in document.ended]
     return lines
 
 
