@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from imagetrust.match.feeds.common import GZIP_MAGIC, dumps, feed_error, gunzip
+from imagetrust.match.feeds.common import GZIP_MAGIC, dumps, feed_error, gunzip, parse_xml
 from imagetrust.match.feeds.model import (
     AdvisoryRow,
     AffectedRow,
@@ -55,13 +55,7 @@ def parse_bytes(data: bytes, source: str | None = None) -> FeedData:
     src = source or FEED
     if data[:2] == GZIP_MAGIC:
         data = gunzip(data, src)
-    from defusedxml import ElementTree
-    from defusedxml.common import DefusedXmlException
-
-    try:
-        root = ElementTree.fromstring(data)
-    except (ElementTree.ParseError, DefusedXmlException) as error:
-        raise feed_error(src, f"not updateinfo XML ({error})") from None
+    root = parse_xml(data, src, "updateinfo")
     if root.tag != "updates":
         raise feed_error(src, "not an updateinfo document (<updates>)")
     advisories: list[AdvisoryRow] = []

@@ -8,15 +8,19 @@ cannot expand to fill memory.
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
 import json
 import re
 import zlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imagetrust.errors import FeedError
 from imagetrust.jsonutil import loads
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -46,6 +50,34 @@ def size_text(size: int) -> str:
         if size >= 1 << shift:
             return f"{size / (1 << shift):.4g} {unit}"
     return f"{size} bytes"
+
+
+BZ2_MAGIC = b"BZh"
+
+
+def bunzip(data: bytes, source: str) -> bytes:
+    """Inflate a bzip2 body, at most :data:`MAX_INFLATED` bytes."""
+    decompressor = bz2.BZ2Decompressor()
+    try:
+        out = decompressor.decompress(data, MAX_INFLATED + 1)
+    except (OSError, ValueError) as error:
+        raise feed_error(source, f"corrupt bzip2 data ({error})") from None
+    if len(out) > MAX_INFLATED:
+        raise feed_error(source, f"bzip2 data inflates to more than {size_text(MAX_INFLATED)}")
+    return out
+
+
+def parse_xml(data: bytes, source: str, kind: str) -> Element:
+    """The root of an untrusted XML feed document, through ``defusedxml`` (no entities, no
+    external references); anything else is a FeedError saying it is not ``kind`` XML."""
+    from defusedxml import ElementTree
+    from defusedxml.common import DefusedXmlException
+
+    try:
+        root: Element = ElementTree.fromstring(data)
+    except (ElementTree.ParseError, DefusedXmlException) as error:
+        raise feed_error(source, f"not {kind} XML ({error})") from None
+    return root
 
 
 def gunzip(data: bytes, source: str, limit: int | None = None) -> bytes:

@@ -29,9 +29,11 @@ from imagetrust.match.feeds import (
     redhat_csaf,
 )
 from imagetrust.match.feeds.common import (
+    BZ2_MAGIC,
     EMPTY_ZIP_MAGIC,
     GZIP_MAGIC,
     ZIP_MAGIC,
+    bunzip,
     feed_error,
     gunzip,
     load_json,
@@ -136,8 +138,8 @@ def parse_file(path: Path, feed: str | None = None) -> list[FeedData] | None:
         raise feed_error(label, f"cannot read file ({error.strerror})") from error
     if data[:2] == GZIP_MAGIC:
         data = gunzip(data, label)
-    elif data[:3] == oracle_elsa.BZ2_MAGIC:
-        data = oracle_elsa.bunzip(data, label)
+    elif data[:3] == BZ2_MAGIC:
+        data = bunzip(data, label)
     if data[:4] == ZSTD_MAGIC:  # Red Hat's archive of VEX documents (tar.zst)
         if feed not in (None, redhat_csaf.FEED):
             raise feed_error(label, f"an archive of CSAF documents is not a {feed} feed")

@@ -13,12 +13,11 @@ bzip2 is inflated with a size cap.
 
 from __future__ import annotations
 
-import bz2
 import re
 from collections.abc import Sequence
 from typing import Any
 
-from imagetrust.match.feeds.common import MAX_INFLATED, dumps, feed_error, size_text
+from imagetrust.match.feeds.common import BZ2_MAGIC, bunzip, dumps, feed_error, parse_xml
 from imagetrust.match.feeds.model import (
     AdvisoryRow,
     AffectedRow,
@@ -32,7 +31,6 @@ from imagetrust.match.fixstate import RPM_FIXED
 FEED = "oracle-elsa"
 DEFAULT_BASE_URL = "https://linux.oracle.com/security/oval"
 DEFAULT_RELEASES = ("7", "8", "9", "10")
-BZ2_MAGIC = b"BZh"
 
 _NS = "{http://oval.mitre.org/XMLSchema/oval-definitions-5}"
 _EARLIER = re.compile(r"^(?P<name>\S+) is earlier than (?P<evr>\S+)$")
@@ -53,28 +51,11 @@ def looks_like(head: bytes) -> bool:
     return b"<oval_definitions" in head[:4096] and b"com.oracle.elsa" in head[:1 << 20]
 
 
-def bunzip(data: bytes, source: str) -> bytes:
-    decompressor = bz2.BZ2Decompressor()
-    try:
-        out = decompressor.decompress(data, MAX_INFLATED + 1)
-    except (OSError, ValueError) as error:
-        raise feed_error(source, f"corrupt bzip2 data ({error})") from None
-    if len(out) > MAX_INFLATED:
-        raise feed_error(source, f"bzip2 data inflates to more than {size_text(MAX_INFLATED)}")
-    return out
-
-
 def parse_bytes(data: bytes, source: str | None = None) -> FeedData:
     src = source or FEED
     if data[:3] == BZ2_MAGIC:
         data = bunzip(data, src)
-    from defusedxml import ElementTree
-    from defusedxml.common import DefusedXmlException
-
-    try:
-        root = ElementTree.fromstring(data)
-    except (ElementTree.ParseError, DefusedXmlException) as error:
-        raise feed_error(src, f"not OVAL XML ({error})") from None
+    root = parse_xml(data, src, "OVAL")
     if not root.tag.endswith("oval_definitions"):
         raise feed_error(src, "not an OVAL definitions document")
     advisories: list[AdvisoryRow] = []

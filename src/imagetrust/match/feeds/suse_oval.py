@@ -21,7 +21,15 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from imagetrust.match.feeds.common import GZIP_MAGIC, dumps, feed_error, gunzip
+from imagetrust.match.feeds.common import (
+    BZ2_MAGIC,
+    GZIP_MAGIC,
+    bunzip,
+    dumps,
+    feed_error,
+    gunzip,
+    parse_xml,
+)
 from imagetrust.match.feeds.model import (
     AdvisoryRow,
     AffectedRow,
@@ -29,7 +37,6 @@ from imagetrust.match.feeds.model import (
     FeedUnit,
     SeverityRow,
 )
-from imagetrust.match.feeds.oracle_elsa import BZ2_MAGIC, bunzip
 from imagetrust.match.fixstate import RPM_FIXED, RPM_NOT_AFFECTED
 
 FEED = "suse-oval"
@@ -94,13 +101,7 @@ def parse_bytes(data: bytes, source: str | None = None) -> FeedData:
         data = gunzip(data, src)
     elif data[:3] == BZ2_MAGIC:
         data = bunzip(data, src)
-    from defusedxml import ElementTree
-    from defusedxml.common import DefusedXmlException
-
-    try:
-        root = ElementTree.fromstring(data)
-    except (ElementTree.ParseError, DefusedXmlException) as error:
-        raise feed_error(src, f"not OVAL XML ({error})") from None
+    root = parse_xml(data, src, "OVAL")
     if _local(root.tag) != "oval_definitions":
         raise feed_error(src, "not an OVAL definitions document")
     tests = _tests(root)

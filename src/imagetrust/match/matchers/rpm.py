@@ -19,7 +19,7 @@ as not matched (see docs/accuracy.md, OS coverage).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from imagetrust import versions
 from imagetrust.catalog.model import OSInfo, Package
@@ -104,24 +104,7 @@ class RpmVendorMatcher:
         by_advisory: dict[str, list[Affected]] = {}
         for row in self._applicable(package, rows):
             by_advisory.setdefault(row.advisory_id, []).append(row)
-        installed = self.installed(package)
-        found: list[Match] = []
-        problems: list[str] = []
-        for advisory, items in by_advisory.items():
-            try:
-                verdict = rpm_verdict(
-                    installed, [(r.state, r.fixed_version, r.nodsa_reason) for r in items], _cmp
-                )
-            except versions.InvalidVersion as error:
-                problems.append(f"{package.name} {advisory}: {error}")
-                continue
-            if verdict.state is None:
-                continue
-            found.append(Match(package, advisory, items[0].source, ecosystem, verdict.state,
-                               verdict.fixed_version, verdict.distro_status))
-        if not found and not problems:
-            return NOTHING
-        return MatchOutcome(tuple(found), tuple(problems))
+        return judge_rpm_rows(package, self.installed(package), ecosystem, by_advisory)
 
 
 class RpmOsvMatcher:
@@ -179,3 +162,32 @@ def rpm_matchers() -> list[RpmVendorMatcher | RpmOsvMatcher]:
         RpmVendorMatcher("fedora"),
         RpmOsvMatcher("almalinux"), RpmOsvMatcher("rocky"),
     ]
+
+
+def judge_rpm_rows(
+    package: Package,
+    installed: str,
+    ecosystem: str,
+    by_advisory: Mapping[str, Sequence[Affected]],
+    *,
+    with_detail: bool = True,
+) -> MatchOutcome:
+    """Each advisory's rows → one match by :func:`rpm_verdict` (every rpm vendor feed's rule);
+    ``with_detail`` passes the vendor's remediation words (Red Hat's) to the verdict."""
+    found: list[Match] = []
+    problems: list[str] = []
+    for advisory, items in by_advisory.items():
+        rows = [(r.state, r.fixed_version, r.nodsa_reason if with_detail else None)
+                for r in items]
+        try:
+            verdict = rpm_verdict(installed, rows, _cmp)
+        except versions.InvalidVersion as error:
+            problems.append(f"{package.name} {advisory}: {error}")
+            continue
+        if verdict.state is None:
+            continue
+        found.append(Match(package, advisory, items[0].source, ecosystem, verdict.state,
+                           verdict.fixed_version, verdict.distro_status))
+    if not found and not problems:
+        return NOTHING
+    return MatchOutcome(tuple(found), tuple(problems))

@@ -13,14 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from imagetrust import versions
 from imagetrust.catalog.model import OSInfo, Package
 from imagetrust.match.db.store import Affected
-from imagetrust.match.fixstate import rpm_verdict
 from imagetrust.match.matchers.base import NOTHING, MatchOutcome
-from imagetrust.match.model import Match
-
-_cmp = versions.comparator("rpm")
+from imagetrust.match.matchers.rpm import judge_rpm_rows
 
 # os-release ID → the family the feed keys releases by
 SUSE_FAMILIES = {
@@ -69,23 +65,7 @@ class SuseMatcher:
         by_cve: dict[str, list[Affected]] = {}
         for row in rows:
             by_cve.setdefault(row.advisory_id, []).append(row)
-        found: list[Match] = []
-        problems: list[str] = []
-        for cve, items in by_cve.items():
-            try:
-                verdict = rpm_verdict(
-                    package.version, [(r.state, r.fixed_version, None) for r in items], _cmp
-                )
-            except versions.InvalidVersion as error:
-                problems.append(f"{package.name} {cve}: {error}")
-                continue
-            if verdict.state is None:
-                continue
-            found.append(Match(package, cve, items[0].source, ecosystem, verdict.state,
-                               verdict.fixed_version, verdict.distro_status))
-        if not found and not problems:
-            return NOTHING
-        return MatchOutcome(tuple(found), tuple(problems))
+        return judge_rpm_rows(package, package.version, ecosystem, by_cve, with_detail=False)
 
 
 def suse_matchers() -> list[SuseMatcher]:
