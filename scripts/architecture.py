@@ -31,6 +31,7 @@ SHARED = [
     ("jsonutil.py", "JSON in and out: parsing never a traceback, output always UTF-8"),
     ("sqlite_untrusted.py", "SQLite files others wrote, read-only and bounded in time and size"),
     ("atomic.py", "atomic file writes for caches, catalogs and reports"),
+    ("lazy.py", "names a package loads on first use, so start-up pays only for what runs"),
     ("tarwalk.py", "the bounded tar header walker layers and archives are read with"),
     ("http", "the one HTTP layer: clients, plain-HTTP guard, capped reads, conditional GET, "
      "redirects, retries and the per-run circuit breaker"),

@@ -11,8 +11,9 @@ Names load on first use (PEP 562): the guard is wanted by code that must not pay
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from imagetrust.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from imagetrust.http.body import BodyTooLargeError, iter_capped, read_capped
@@ -49,13 +50,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _HOMES)
 
 
 __all__ = [

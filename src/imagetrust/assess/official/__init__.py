@@ -7,8 +7,9 @@ time.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from imagetrust.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from imagetrust.assess.official.download import DEFAULT_ARCHIVE_URL, update_library
@@ -51,13 +52,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _HOMES)
 
 
 __all__ = [

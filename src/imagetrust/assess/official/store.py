@@ -9,7 +9,6 @@ New code imports from :mod:`imagetrust.assess.official`. The download names load
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 from imagetrust.assess.official.generations import (
@@ -32,6 +31,7 @@ from imagetrust.assess.official.model import (
     official_name,
     suggest_tags,
 )
+from imagetrust.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from imagetrust.assess.official.download import (
@@ -46,12 +46,9 @@ _DOWNLOAD_NAMES = frozenset(
 )
 
 
-def __getattr__(name: str) -> object:
-    if name not in _DOWNLOAD_NAMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module("imagetrust.assess.official.download"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(
+    __name__, dict.fromkeys(_DOWNLOAD_NAMES, "imagetrust.assess.official.download")
+)
 
 
 __all__ = [

@@ -6,8 +6,9 @@ update/import/enrich modules pull in httpx and every feed parser, which cost CLI
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from imagetrust.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from imagetrust.match.db.bundle import export_bundle
@@ -42,13 +43,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _HOMES)
 
 
 __all__ = [
