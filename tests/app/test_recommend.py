@@ -10,8 +10,6 @@ the test makes itself, one `imagetrust cves` per image, and set differences comp
 from __future__ import annotations
 
 import json
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,30 +17,27 @@ import pytest
 
 from imagetrust.cli.main import main
 from imagetrust.policy.ranking import ranking_table
-from tests.cli.test_check_scan import PURGED_CVE, push_rebuild_without_package
+from tests.cli.test_check_scan import (  # noqa: F401 - registry is a fixture
+    PURGED_CVE,
+    push_rebuild_without_package,
+    registry,
+    sh,
+)
 from tests.cli.test_cves_base import feeds, mirror  # noqa: F401 - fixtures
 from tests.support.feedserver import FeedServer
 from tests.support.images import FixtureImages
-from tests.support.registry import RegistryServer, start_registry
+from tests.support.registry import RegistryServer
 from tests.support.schemas import validate
 
 
-def sh(*args: str | Path) -> None:
-    done = subprocess.run([str(a) for a in args], capture_output=True, text=True, check=False)
-    assert done.returncode == 0, f"{args[0]} failed: {done.stderr[-800:]}"
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[RegistryServer]:
-    server = start_registry(tmp_path / "registry")
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def push_relabelled(images: FixtureImages, registry: RegistryServer, work: Path, tag: str,
-                    version: str, codename: str) -> None:
+def push_relabelled(
+    images: FixtureImages,
+    registry: RegistryServer,  # noqa: F811 - the parameter, not the imported fixture
+    work: Path,
+    tag: str,
+    version: str,
+    codename: str,
+) -> None:
     """The base image with its os-release saying Debian ``version`` (``codename``)."""
     layout, bundle = work / "layout", work / "bundle"
     work.mkdir(parents=True)
